@@ -1,0 +1,112 @@
+//! Business time. Every rule that depends on "now" takes a [`Timestamp`] from a
+//! [`Clock`] passed in, so tests can move time a year ahead.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC. Stored as an integer in both databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timestamp(pub i64);
+
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+impl Timestamp {
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+    pub fn plus_days(self, days: i64) -> Timestamp {
+        Timestamp(self.0 + days * DAY_MS)
+    }
+    pub fn plus_millis(self, ms: i64) -> Timestamp {
+        Timestamp(self.0 + ms)
+    }
+    /// `2026-11-28`
+    pub fn date(self) -> String {
+        self.format(time::macros::format_description!("[year]-[month]-[day]"))
+    }
+    /// `2026-11-28 15:04 UTC`
+    pub fn date_time(self) -> String {
+        self.format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        ))
+    }
+    /// RFC 3339, for JSON.
+    pub fn rfc3339(self) -> String {
+        self.to_offset()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    }
+    fn to_offset(self) -> Option<time::OffsetDateTime> {
+        time::OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000).ok()
+    }
+    fn format(self, f: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
+        self.to_offset()
+            .and_then(|t| t.format(f).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The source of "now".
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// Wall-clock time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp(ms)
+    }
+}
+
+/// A clock tests set and move by hand.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn new(at: Timestamp) -> Self {
+        ManualClock(std::sync::atomic::AtomicI64::new(at.0))
+    }
+    pub fn set(&self, at: Timestamp) {
+        self.0.store(at.0, std::sync::atomic::Ordering::SeqCst);
+    }
+    pub fn advance_days(&self, days: i64) {
+        self.0
+            .fetch_add(days * DAY_MS, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_dates() {
+        let t = Timestamp(1_764_342_000_000); // 2025-11-28 15:00 UTC
+        assert_eq!(t.date(), "2025-11-28");
+        assert_eq!(t.date_time(), "2025-11-28 15:00 UTC");
+        assert_eq!(t.rfc3339(), "2025-11-28T15:00:00Z");
+    }
+
+    #[test]
+    fn manual_clock_moves() {
+        let c = ManualClock::new(Timestamp(0));
+        c.advance_days(2);
+        assert_eq!(c.now(), Timestamp(2 * DAY_MS));
+    }
+}

@@ -1,0 +1,23 @@
+//! Typed ids, so a user id can never be passed where a repository id is meant.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+    };
+}
+
+id_type!(/// A user account.
+    UserId);
+id_type!(/// A namespace (personal or organization).
+    NamespaceId);
+id_type!(/// A team inside an organization.
+    TeamId);
+id_type!(/// A repository.
+    RepoId);
+id_type!(/// A personal access token.
+    TokenId);

@@ -1,0 +1,37 @@
+//! What every request handler can reach: the database, the clock, the config.
+
+use crate::db::Db;
+use crate::domain::clock::Clock;
+use std::sync::Arc;
+
+/// Tunables of the hub that tests may change.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Set the `Secure` flag on the session cookie (serve over https).
+    pub secure_cookies: bool,
+}
+
+/// Shared state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub leptos_options: leptos::config::LeptosOptions,
+}
+
+impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// The state of the current server function call.
+    pub fn current() -> Result<AppState, crate::error::AppError> {
+        leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the server function context");
+            crate::error::AppError::internal()
+        })
+    }
+}

@@ -1,0 +1,104 @@
+# Shared steps for run.sh, test.sh and build.sh. Source it; do not run it.
+# Every step checks first and skips what is already in place.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# Tools built from crates.io (wasm-bindgen CLI) live outside the clone so a
+# fresh clone reuses them; override with HUB_TOOLS_DIR.
+TOOLS_DIR="${HUB_TOOLS_DIR:-$HOME/.cache/sos-hub/tools}"
+export PATH="$TOOLS_DIR/bin:$PATH"
+# No RUSTFLAGS of our own: the build and the tests must use the same flags,
+# or the whole leptos stack compiles twice.
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_wasm_target() {
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        step "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+}
+
+# wasm-bindgen's CLI must match the wasm-bindgen crate in Cargo.lock exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_bindgen() {
+    local want have
+    want="$(wasm_bindgen_version)"
+    have="$("$TOOLS_DIR/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}' || true)"
+    if [ "$have" != "$want" ]; then
+        step "installing wasm-bindgen-cli $want into $TOOLS_DIR (once; a few minutes)"
+        # Not --locked: its lockfile pins a yanked crate.
+        cargo install wasm-bindgen-cli --version "$want" --root "$TOOLS_DIR" --force
+    fi
+}
+
+ensure_npm() {
+    if [ ! -x "$ROOT/end2end/node_modules/.bin/playwright" ] \
+        || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+        step "installing end2end npm packages (Playwright, binaryen)"
+        (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    fi
+}
+
+ensure_chromium() {
+    if [ ! -x /usr/bin/chromium ]; then
+        step "installing Debian's chromium for the browser tests"
+        sudo_if_needed apt-get update -q
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    fi
+}
+
+postgres_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+ensure_postgres() {
+    if postgres_up; then return; fi
+    step "starting PostgreSQL"
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+        sudo_if_needed apt-get update -q
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    fi
+    local v
+    v="$(ls /etc/postgresql | sort -V | tail -n1)"
+    sudo_if_needed pg_ctlcluster --skip-systemctl-redirect "$v" main start
+    for _ in $(seq 1 30); do postgres_up && return; sleep 0.5; done
+    echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2
+    exit 1
+}
+
+# build_site debug|release: builds the server and the wasm bundle and puts the
+# site next to the server binary ($CARGO_TARGET_DIR/<profile>/site).
+build_site() {
+    local profile="$1" dir wasm_profile cargo_flags=() wasm_flags=()
+    if [ "$profile" = release ]; then
+        dir="$CARGO_TARGET_DIR/release"; wasm_profile=wasm-release
+        cargo_flags=(--release); wasm_flags=(--profile wasm-release)
+    else
+        dir="$CARGO_TARGET_DIR/debug"; wasm_profile=debug
+    fi
+    step "building the server ($profile)"
+    cargo build -p server "${cargo_flags[@]}"
+    step "building the wasm bundle ($profile)"
+    cargo build -p frontend --lib --target wasm32-unknown-unknown "${wasm_flags[@]}"
+    local tmp="$dir/site.new"
+    rm -rf "$tmp"; mkdir -p "$tmp/pkg"
+    wasm-bindgen --target web --no-typescript --out-dir "$tmp/pkg" --out-name hub \
+        "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
+    if [ "$profile" = release ]; then
+        ensure_npm
+        step "optimizing the wasm (wasm-opt -Oz)"
+        "$ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+            -o "$tmp/pkg/hub_bg.opt.wasm" "$tmp/pkg/hub_bg.wasm"
+        mv "$tmp/pkg/hub_bg.opt.wasm" "$tmp/pkg/hub_bg.wasm"
+    fi
+    cat "$ROOT"/style/*.css > "$tmp/pkg/hub.css"
+    cp -r "$ROOT/public/." "$tmp/"
+    # Swap in only a complete site, so a failed build never leaves a half one.
+    rm -rf "$dir/site"; mv "$tmp" "$dir/site"
+    step "site ready in $dir/site"
+}

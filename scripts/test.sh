@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Usage: scripts/test.sh
+#
+# Installs what the tests need (wasm32 target, wasm-bindgen CLI, Debian's
+# chromium, the npm packages in end2end/, a PostgreSQL server if none listens on
+# 127.0.0.1:5432) and runs every check: cargo fmt, clippy (-D warnings) for the
+# ssr and the hydrate build, the Rust tests on SQLite and PostgreSQL, then the
+# Playwright tests in headless Chromium against the freshly built server.
+# Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+# CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+fi
+source "$(dirname "$0")/lib.sh"
+started=$(date +%s)
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_chromium
+ensure_npm
+ensure_postgres
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (ssr)"
+cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+step "clippy (hydrate, wasm32)"
+cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "Rust tests (SQLite and PostgreSQL)"
+cargo test -p app -p server --features app/ssr
+
+build_site debug
+
+step "browser tests (Playwright, Debian chromium)"
+export HUB_SERVER_BIN="$CARGO_TARGET_DIR/debug/server"
+(cd end2end && npx playwright test)
+
+step "all tests passed in $(( $(date +%s) - started )) s"

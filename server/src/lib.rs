@@ -1,0 +1,8 @@
+//! The hub's HTTP server: configuration, the router and startup. Feature logic
+//! lives in the `app` crate; this crate only wires it.
+
+pub mod cli;
+pub mod config;
+pub mod routes;
+
+pub use routes::router;

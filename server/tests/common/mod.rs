@@ -1,0 +1,145 @@
+//! Shared helpers for router tests: a fresh app on a fresh database, and
+//! small request builders.
+#![allow(dead_code)]
+
+use app::db::Db;
+use app::domain::Timestamp;
+use app::domain::clock::ManualClock;
+use app::state::{AppState, Settings};
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// 2026-01-01T00:00:00Z, the start of every test's clock.
+pub const T0: Timestamp = Timestamp(1_767_225_600_000);
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+}
+
+pub fn test_app(db: Db) -> TestApp {
+    let clock = Arc::new(ManualClock::new(T0));
+    let state = AppState {
+        db,
+        clock: clock.clone(),
+        settings: Arc::new(Settings::default()),
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("hub")
+            .site_root("target/site")
+            .build(),
+    };
+    TestApp {
+        router: server::router(state.clone()),
+        state,
+        clock,
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = to_bytes(res.into_body(), 64 << 20).await.expect("body");
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, auth: Option<&str>) -> Resp {
+        let mut b = Request::get(path);
+        if let Some(a) = auth {
+            b = with_auth(b, a);
+        }
+        self.send(b.body(Body::empty()).expect("request")).await
+    }
+
+    pub async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: serde_json::Value,
+    ) -> Resp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(a) = auth {
+            b = with_auth(b, a);
+        }
+        self.send(b.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+
+    /// Calls a server function the way the browser does (form-encoded POST).
+    pub async fn server_fn(
+        &self,
+        endpoint: &str,
+        auth: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> Resp {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut b = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(a) = auth {
+            b = with_auth(b, a);
+        }
+        self.send(b.body(Body::from(body)).expect("request")).await
+    }
+}
+
+/// `auth` is either `cookie:<value>` or a bearer token.
+fn with_auth(b: axum::http::request::Builder, auth: &str) -> axum::http::request::Builder {
+    match auth.strip_prefix("cookie:") {
+        Some(c) => b.header(header::COOKIE, c),
+        None => b.header(header::AUTHORIZATION, format!("Bearer {auth}")),
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,42 @@
+//! The walking skeleton through the router: health, a server function, the
+//! error shape, and the server-rendered page.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::test_app;
+
+app::both_backends! {
+    async fn healthz_reports_ok(db: Db) {
+        let t = test_app(db);
+        let r = t.get("/healthz", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json()["status"], "ok");
+    }
+
+    async fn hub_stats_server_fn_reads_the_database(db: Db) {
+        let t = test_app(db.clone());
+        let r = t.server_fn("hub_stats", None, &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["namespaces"], 0);
+        app::demo::seed(&db, common::T0).await.expect("seed");
+        let r = t.server_fn("hub_stats", None, &[]).await;
+        assert!(r.json()["namespaces"].as_i64().unwrap_or(0) >= 2, "{}", r.body);
+    }
+
+    async fn unknown_server_fn_is_a_clear_400(db: Db) {
+        let t = test_app(db);
+        let r = t.server_fn("no_such_function", None, &[]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+
+    async fn home_page_is_server_rendered(db: Db) {
+        let t = test_app(db);
+        let r = t.get("/", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Sponsored Open Source program"), "{}", r.body);
+        assert!(r.body.contains("hub-stats"));
+        let r = t.get("/definitely/not/here", None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+}
