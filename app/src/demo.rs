@@ -1,11 +1,30 @@
 //! Demo data for a first start: enough to click through every page.
 
+use crate::account::{auth, store as accounts};
 use crate::db::Db;
 use crate::domain::Timestamp;
+use crate::domain::ids::UserId;
+use crate::domain::{Rights, clock::DAY_MS};
+use crate::org::store as orgs;
+use crate::repo::store as repos;
+use sha2::{Digest as _, Sha256};
+
+/// The password of every demo account (listed in the README).
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// Demo users: (name, is_staff).
+pub const DEMO_USERS: &[(&str, bool)] = &[
+    ("alice", false),
+    ("bobby", false),
+    ("carol", false),
+    ("dave", false),
+    ("reviewer", true),
+];
 
 /// Seeds the demo into an empty database. Returns false (and writes nothing)
 /// when the database already holds namespaces.
-pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, sqlx::Error> {
+pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppError> {
+    let hash = auth::hash_password(DEMO_PASSWORD.to_string()).await?;
     let mut tx = db.begin().await?;
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM namespaces")
         .fetch_one(&mut *tx)
@@ -13,13 +32,148 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, sqlx::Error> {
     if n > 0 {
         return Ok(false);
     }
-    for org in ["fluentorg", "acmecorp"] {
-        sqlx::query("INSERT INTO namespaces (name, kind, created_at) VALUES ($1, 'org', $2)")
-            .bind(org)
-            .bind(now.millis())
-            .execute(&mut *tx)
+    let created = now.plus_days(-400);
+    let mut users = std::collections::HashMap::<&str, UserId>::new();
+    for (name, staff) in DEMO_USERS {
+        let id = accounts::insert_user(&mut tx, name, &hash, *staff, created).await?;
+        users.insert(name, id);
+    }
+    let u = |n: &str| users.get(n).copied().unwrap_or(UserId(0));
+
+    // (org, owner, repositories: (name, description, private, tags))
+    type Repo<'a> = (&'a str, &'a str, bool, &'a [&'a str]);
+    let plan: &[(&str, &str, &[Repo])] = &[
+        (
+            "fluentorg",
+            "alice",
+            &[
+                (
+                    "fluent-bit",
+                    "Fast and lightweight logs and metrics processor",
+                    false,
+                    &["4.0.3", "4.0", "latest"],
+                ),
+                (
+                    "fluentd",
+                    "Unified logging layer: collect, filter and route logs",
+                    false,
+                    &["v1.18", "latest"],
+                ),
+                (
+                    "fluent-operator",
+                    "Kubernetes operator for Fluent Bit and Fluentd",
+                    false,
+                    &["3.2.0"],
+                ),
+                (
+                    "fluent-plugin-s3",
+                    "Amazon S3 output plugin image for Fluentd",
+                    false,
+                    &["1.7.2"],
+                ),
+                (
+                    "fluent-benchmark",
+                    "Internal benchmark harness",
+                    true,
+                    &["nightly"],
+                ),
+            ],
+        ),
+        (
+            "acmecorp",
+            "carol",
+            &[
+                (
+                    "web",
+                    "Acme storefront web server",
+                    false,
+                    &["2025.11", "latest"],
+                ),
+                (
+                    "api-gateway",
+                    "Edge gateway for Acme services",
+                    false,
+                    &["1.4.0"],
+                ),
+                ("worker", "Background job runner", false, &[]),
+                ("internal-api", "Internal API (private)", true, &["1.0.0"]),
+                ("billing", "Billing service (private)", true, &["0.9.1"]),
+            ],
+        ),
+    ];
+    for (org, owner, repo_list) in plan {
+        let ns = orgs::insert_org(&mut tx, org, u(owner), created).await?;
+        for (i, (name, desc, private, tags)) in repo_list.iter().enumerate() {
+            let rid = repos::insert_repo(&mut tx, ns, name, desc, *private, created).await?;
+            for (k, tag) in tags.iter().enumerate() {
+                let pushed = Timestamp(now.0 - ((i * 7 + k * 3 + 1) as i64) * DAY_MS);
+                repos::upsert_tag(&mut tx, rid, tag, &demo_digest(org, name, tag), pushed).await?;
+            }
+        }
+    }
+    // Teams: fluentorg/maintainers (bobby, admin on fluent-bit; write on fluentd),
+    // fluentorg/ci (dave, write on fluentd), acmecorp/devs (bobby, read on internal-api).
+    let grants: &[(&str, &str, &[&str], &[(&str, Rights)])] = &[
+        (
+            "fluentorg",
+            "maintainers",
+            &["bobby"],
+            &[("fluent-bit", Rights::Admin), ("fluentd", Rights::Write)],
+        ),
+        (
+            "fluentorg",
+            "ci",
+            &["dave"],
+            &[
+                ("fluentd", Rights::Write),
+                ("fluent-benchmark", Rights::Read),
+            ],
+        ),
+        (
+            "acmecorp",
+            "devs",
+            &["bobby"],
+            &[("internal-api", Rights::Read)],
+        ),
+    ];
+    for (org, team, members, team_grants) in grants {
+        let Some(ns) = orgs::namespace_by_name(&mut tx, org).await? else {
+            continue;
+        };
+        let tid = orgs::insert_team(&mut tx, ns.id(), team, created).await?;
+        for m in *members {
+            orgs::add_member(&mut tx, tid, u(m)).await?;
+        }
+        for (repo, rights) in *team_grants {
+            if let Some(r) = repos::repo_by_name(&mut tx, ns.id(), repo).await? {
+                orgs::set_grant(&mut tx, tid, r.id(), *rights).await?;
+            }
+        }
+    }
+    // Personal repositories.
+    for (user, name, desc, private) in [
+        ("alice", "hello-world", "The smallest useful image", false),
+        ("bobby", "toolbox", "Personal debugging tools", true),
+    ] {
+        if let Some(ns) = orgs::namespace_by_name(&mut tx, user).await? {
+            let rid = repos::insert_repo(&mut tx, ns.id(), name, desc, private, created).await?;
+            repos::upsert_tag(
+                &mut tx,
+                rid,
+                "latest",
+                &demo_digest(user, name, "latest"),
+                now.plus_days(-3),
+            )
             .await?;
+        }
     }
     tx.commit().await?;
     Ok(true)
+}
+
+fn demo_digest(ns: &str, repo: &str, tag: &str) -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(format!("{ns}/{repo}:{tag}")))
+    )
 }

@@ -4,12 +4,28 @@
 
 #[cfg(feature = "ssr")]
 pub mod demo;
+/// Runs a server function body with the app state and the resolved caller.
+#[cfg(feature = "ssr")]
+macro_rules! with_caller {
+    (|$state:ident, $caller:ident| $body:expr) => {{
+        let $state = crate::state::AppState::current()?;
+        let $caller = crate::account::auth::current_caller().await?;
+        $body
+    }};
+}
+
+pub mod account;
 pub mod domain;
 pub mod error;
 pub mod home;
+pub mod org;
+pub mod repo;
+pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod rest;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
@@ -18,7 +34,7 @@ pub mod testing;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
@@ -46,6 +62,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let auth = ui::Auth::new();
+    provide_context(auth);
     view! {
         <Stylesheet id="leptos" href="/pkg/hub.css"/>
         <Title text="iEchor Hub"/>
@@ -55,10 +73,42 @@ pub fn App() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"▣"</span>
                     " iEchor Hub"
                 </A>
+                <nav>
+                    <A href="/">"Explore"</A>
+                </nav>
+                <span class="spacer"></span>
+                <Transition fallback=|| ()>
+                    {move || auth.user.get().map(|r| match r.ok().flatten() {
+                        Some(u) => view! {
+                            <nav class="user-menu">
+                                <a href=format!("/u/{}", u.name) class="who" data-testid="whoami">{u.name.clone()}</a>
+                                <A href="/new">"New repository"</A>
+                                <A href="/settings">"Settings"</A>
+                                <account::views::SignOutButton/>
+                            </nav>
+                        }.into_any(),
+                        None => view! {
+                            <nav class="user-menu">
+                                <A href="/signin">"Sign in"</A>
+                                <A href="/signup" attr:class="button small">"Sign up"</A>
+                            </nav>
+                        }.into_any(),
+                    })}
+                </Transition>
             </header>
             <main class="page">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=home::views::HomePage/>
+                    <Route path=StaticSegment("signin") view=account::views::SignInPage/>
+                    <Route path=StaticSegment("signup") view=account::views::SignUpPage/>
+                    <Route path=StaticSegment("settings") view=account::views::SettingsPage/>
+                    <Route path=StaticSegment("new") view=repo::views::NewRepoPage/>
+                    <Route path=(StaticSegment("u"), ParamSegment("ns")) view=org::views::NamespacePage/>
+                    <Route
+                        path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("settings"))
+                        view=org::views::OrgSettingsPage
+                    />
+                    <Route path=(StaticSegment("r"), ParamSegment("ns"), ParamSegment("repo")) view=repo::views::RepoPage/>
                 </Routes>
             </main>
             <footer class="footer">

@@ -18,6 +18,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub leptos_options: leptos::config::LeptosOptions,
+    pub sign_in_limits: Arc<crate::account::auth::SignInLimits>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
@@ -27,6 +28,22 @@ impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
 }
 
 impl AppState {
+    /// State with fresh in-memory limiters.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        leptos_options: leptos::config::LeptosOptions,
+    ) -> Self {
+        AppState {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            leptos_options,
+            sign_in_limits: Arc::default(),
+        }
+    }
+
     /// The state of the current server function call.
     pub fn current() -> Result<AppState, crate::error::AppError> {
         leptos::prelude::use_context::<AppState>().ok_or_else(|| {

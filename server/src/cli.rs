@@ -23,10 +23,54 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage personal access tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
         action: DemoAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user (and their personal namespace), reading the password from stdin.
+    Create {
+        /// User name: 4–30 lowercase letters and digits.
+        name: String,
+        /// Read the password from the first line of standard input (required).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Mark the user as staff (a program reviewer).
+        #[arg(long)]
+        staff: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a personal access token and print only the token.
+    Create {
+        /// The user the token acts for.
+        #[arg(long)]
+        user: String,
+        /// A name to recognise the token by.
+        #[arg(long)]
+        name: String,
+        /// read, write or admin.
+        #[arg(long, default_value = "write")]
+        scope: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
     },
 }
 
@@ -74,13 +118,71 @@ pub async fn run(cli: Cli) -> CliResult {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::User {
+            action:
+                UserAction::Create {
+                    name,
+                    password_stdin,
+                    staff,
+                },
+        } => {
+            if !password_stdin {
+                return Err("pass --password-stdin and the password on standard input".into());
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+            let password = line.trim_end_matches(['\n', '\r']);
+            let state = cli_state(&config).await?;
+            app::account::api::create_user(&state, &name, password, staff)
+                .await
+                .map_err(|e| e.message)?;
+            println!(
+                "created user {}{}",
+                name.trim(),
+                if staff { " (staff)" } else { "" }
+            );
+            Ok(())
+        }
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    user,
+                    name,
+                    scope,
+                    expires_in_days,
+                },
+        } => {
+            let state = cli_state(&config).await?;
+            let mut tx = state.db.begin().await.map_err(|e| e.to_string())?;
+            let row = app::account::store::user_by_name(&mut tx, user.trim())
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("there is no user “{}”", user.trim()))?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+            let caller = app::account::auth::Caller {
+                user: Some(app::account::auth::AuthUser {
+                    id: app::domain::ids::UserId(row.id),
+                    name: row.name,
+                    is_staff: row.is_staff,
+                }),
+                ..Default::default()
+            };
+            let t =
+                app::account::api::create_token(&state, &caller, &name, &scope, expires_in_days)
+                    .await
+                    .map_err(|e| e.message)?;
+            println!("{}", t.secret);
+            Ok(())
+        }
         Command::Demo {
             action: DemoAction::Seed,
         } => {
             let db = open_db(&config).await?;
             let seeded = app::demo::seed(&db, SystemClock.now())
                 .await
-                .map_err(|e| format!("demo seed failed: {e}"))?;
+                .map_err(|e| format!("demo seed failed: {}", e.message))?;
             println!(
                 "{}",
                 if seeded {
@@ -94,13 +196,26 @@ pub async fn run(cli: Cli) -> CliResult {
     }
 }
 
+/// State for one-off commands (no site needed).
+async fn cli_state(config: &Config) -> Result<AppState, String> {
+    let db = open_db(config).await?;
+    Ok(AppState::new(
+        db,
+        Arc::new(SystemClock),
+        Settings::default(),
+        leptos::config::LeptosOptions::builder()
+            .output_name("hub")
+            .build(),
+    ))
+}
+
 async fn serve(config: Config) -> CliResult {
     let db = open_db(&config).await?;
     if config.demo {
         match app::demo::seed(&db, SystemClock.now()).await {
             Ok(true) => tracing::info!("demo data seeded"),
             Ok(false) => tracing::info!("database not empty; demo seed skipped"),
-            Err(e) => return Err(format!("demo seed failed: {e}")),
+            Err(e) => return Err(format!("demo seed failed: {}", e.message)),
         }
     }
     let site_root = config.site_root();
@@ -116,14 +231,14 @@ async fn serve(config: Config) -> CliResult {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState {
+    let state = AppState::new(
         db,
-        clock: Arc::new(SystemClock),
-        settings: Arc::new(Settings {
+        Arc::new(SystemClock),
+        Settings {
             secure_cookies: config.secure_cookies,
-        }),
+        },
         leptos_options,
-    };
+    );
     let app = crate::router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -7,5 +7,5 @@ pub mod names;
 pub mod rights;
 
 pub use clock::Timestamp;
-pub use names::{Digest, NamespaceName, RepoName, TagName};
+pub use names::{Digest, NamespaceName, RepoName, TagName, TeamName};
 pub use rights::Rights;

@@ -205,6 +205,39 @@ impl Digest {
     }
 }
 
+/// A team name inside an organization: 2–30 of lowercase letters, digits, `-`
+/// and `_`, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TeamName(String);
+
+impl TeamName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let s = raw.trim();
+        let n = s.chars().count();
+        if !(2..=30).contains(&n) {
+            return Err(format!(
+                "A team name has 2 to 30 characters; “{s}” has {n}."
+            ));
+        }
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_')))
+        {
+            return Err(format!(
+                "“{c}” is not allowed in a team name: use lowercase letters, digits, '-' and '_'."
+            ));
+        }
+        if s.starts_with(['-', '_']) {
+            return Err("A team name starts with a letter or a digit.".into());
+        }
+        Ok(TeamName(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 macro_rules! string_impls {
     ($($t:ident),*) => {$(
         impl TryFrom<String> for $t {
@@ -230,7 +263,7 @@ macro_rules! string_impls {
         }
     )*};
 }
-string_impls!(NamespaceName, RepoName, TagName, Digest);
+string_impls!(NamespaceName, RepoName, TagName, Digest, TeamName);
 
 #[cfg(test)]
 mod tests {
@@ -337,6 +370,16 @@ mod tests {
             format!("sha256:{}g", "a".repeat(63)),
         ] {
             assert!(Digest::parse(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn team_names() {
+        for ok in ["ci", "core-devs", "release_managers", "a1"] {
+            assert!(TeamName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a", "-ci", "Core", "core devs", &"a".repeat(31)] {
+            assert!(TeamName::parse(bad).is_err(), "{bad:?}");
         }
     }
 

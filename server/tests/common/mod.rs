@@ -23,15 +23,15 @@ pub struct TestApp {
 
 pub fn test_app(db: Db) -> TestApp {
     let clock = Arc::new(ManualClock::new(T0));
-    let state = AppState {
+    let state = AppState::new(
         db,
-        clock: clock.clone(),
-        settings: Arc::new(Settings::default()),
-        leptos_options: leptos::config::LeptosOptions::builder()
+        clock.clone(),
+        Settings::default(),
+        leptos::config::LeptosOptions::builder()
             .output_name("hub")
             .site_root("target/site")
             .build(),
-    };
+    );
     TestApp {
         router: server::router(state.clone()),
         state,

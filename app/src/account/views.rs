@@ -1,0 +1,267 @@
+//! Sign in, sign up, and the account settings page.
+
+use super::api::{ChangePassword, CreateToken, RevokeToken, SignIn, SignOut, SignUp};
+use crate::domain::NamespaceName;
+use crate::org::api::CreateOrg;
+use crate::ui::{ActionError, SignInFirst, use_auth};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+/// Sign-in form.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let auth = use_auth();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(u)) = action.value().get() {
+            auth.changed();
+            navigate(&format!("/u/{}", u.name), Default::default());
+        }
+    });
+    view! {
+        <Title text="Sign in — iEchor Hub"/>
+        <h1>"Sign in"</h1>
+        <ActionForm action=action attr:class="form" attr:data-testid="signin-form">
+            <label for="name">"User name"</label>
+            <input id="name" name="name" autocomplete="username" required/>
+            <label for="password">"Password"</label>
+            <input id="password" type="password" name="password" autocomplete="current-password" required/>
+            <ActionError value=action.value()/>
+            <button type="submit">"Sign in"</button>
+            <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
+        </ActionForm>
+    }
+}
+
+/// Sign-up form with live name and password checks.
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let (name, set_name) = signal(String::new());
+    let (pw, set_pw) = signal(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(u)) = action.value().get() {
+            auth.changed();
+            navigate(&format!("/u/{}", u.name), Default::default());
+        }
+    });
+    let name_hint = move || {
+        let n = name.get();
+        (!n.is_empty()).then(|| match NamespaceName::parse(&n) {
+            Ok(_) => view! { <p class="verdict ok">"Available names are 4–30 lowercase letters and digits. ✓"</p> }.into_any(),
+            Err(e) => view! { <p class="verdict bad" data-testid="name-hint">{e}</p> }.into_any(),
+        })
+    };
+    let pw_hint = move || {
+        let p = pw.get();
+        (!p.is_empty())
+            .then(|| super::validate_password(&p).err())
+            .flatten()
+            .map(|e| view! { <p class="verdict bad">{e}</p> })
+    };
+    view! {
+        <Title text="Sign up — iEchor Hub"/>
+        <h1>"Create your account"</h1>
+        <ActionForm action=action attr:class="form" attr:data-testid="signup-form">
+            <label for="name">"User name"</label>
+            <input id="name" name="name" autocomplete="username" required
+                on:input=move |ev| set_name.set(event_target_value(&ev))/>
+            {name_hint}
+            <p class="muted">"Your user name is also your personal namespace: 4–30 lowercase letters and digits."</p>
+            <label for="password">"Password"</label>
+            <input id="password" type="password" name="password" autocomplete="new-password" required
+                on:input=move |ev| set_pw.set(event_target_value(&ev))/>
+            {pw_hint}
+            <ActionError value=action.value()/>
+            <button type="submit">"Create account"</button>
+            <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+        </ActionForm>
+    }
+}
+
+/// Sign-out button for the top bar.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    let action = ServerAction::<SignOut>::new();
+    let auth = use_auth();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            auth.changed();
+            navigate("/", Default::default());
+        }
+    });
+    view! {
+        <ActionForm action=action attr:class="inline">
+            <button type="submit" class="link" data-testid="sign-out">"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+/// Account settings: organizations, access tokens, password.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Title text="Settings — iEchor Hub"/>
+        <h1>"Settings"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || auth.user.get().map(|r| match r.ok().flatten() {
+                None => view! { <SignInFirst/> }.into_any(),
+                Some(u) => view! {
+                    <p class="muted">"Signed in as " <strong>{u.name.clone()}</strong>
+                        {u.is_staff.then_some(" · program reviewer (staff)")}</p>
+                    <Organizations/>
+                    <Tokens/>
+                    <PasswordForm/>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Organizations() -> impl IntoView {
+    let create = ServerAction::<CreateOrg>::new();
+    let mine = Resource::new(
+        move || create.version().get(),
+        |_| crate::org::api::my_namespaces_fn(),
+    );
+    let (name, set_name) = signal(String::new());
+    let hint = move || {
+        let n = name.get();
+        (!n.is_empty())
+            .then(|| NamespaceName::parse(&n).err())
+            .flatten()
+            .map(|e| view! { <p class="verdict bad">{e}</p> })
+    };
+    view! {
+        <section class="panel">
+            <h2>"Your namespaces"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || mine.get().map(|r| match r {
+                    Ok(list) => view! {
+                        <ul class="plain" data-testid="my-namespaces">
+                            {list.into_iter().map(|n| view! {
+                                <li>
+                                    <a href=format!("/u/{}", n.name)>{n.name.clone()}</a>
+                                    " " <span class="pill">{n.kind.as_str()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+            <h3>"Create an organization"</h3>
+            <ActionForm action=create attr:data-testid="create-org-form">
+                <label for="org-name">"Organization name"</label>
+                <input id="org-name" name="name" placeholder="e.g. myproject" required
+                    on:input=move |ev| set_name.set(event_target_value(&ev))/>
+                {hint}
+                <ActionError value=create.value()/>
+                {move || create.value().get().and_then(|r| r.ok()).map(|n| view! {
+                    <p class="notice">"Created " <a href=format!("/u/{n}")>{n.clone()}</a> "."</p>
+                })}
+                <button type="submit">"Create organization"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let list = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| super::api::list_tokens_fn(),
+    );
+    view! {
+        <section class="panel">
+            <h2>"Access tokens"</h2>
+            <p class="muted">"Tokens authenticate the API and the registry: "
+                <code>"Authorization: Bearer <token>"</code>
+                ". A read token can pull, a write token can push, an admin token can also manage settings."</p>
+            <ActionForm action=create attr:data-testid="create-token-form">
+                <label for="token-name">"Name"</label>
+                <input id="token-name" name="name" placeholder="e.g. ci" required/>
+                <label for="token-scope">"Scope"</label>
+                <select id="token-scope" name="scope">
+                    <option value="read">"read"</option>
+                    <option value="write" selected>"write"</option>
+                    <option value="admin">"admin"</option>
+                </select>
+                <label for="token-exp">"Expires after (days, empty for never)"</label>
+                <input id="token-exp" name="expires_in_days" placeholder="90"/>
+                <ActionError value=create.value()/>
+                {move || create.value().get().and_then(|r| r.ok()).map(|t| view! {
+                    <div class="notice">
+                        <p>"Copy the token now; it will not be shown again:"</p>
+                        <code class="secret" data-testid="new-token">{t.secret}</code>
+                    </div>
+                })}
+                <button type="submit">"Create token"</button>
+            </ActionForm>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || list.get().map(|r| match r {
+                    Ok(tokens) if tokens.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                    Ok(tokens) => view! {
+                        <table data-testid="token-table">
+                            <thead><tr><th>"Name"</th><th>"Scope"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>
+                            {tokens.into_iter().map(|t| {
+                                let revoked = t.revoked_at;
+                                view! {
+                                    <tr>
+                                        <td>{t.name.clone()}</td>
+                                        <td>{t.scope.as_str()}</td>
+                                        <td>{t.created_at.date()}</td>
+                                        <td>{t.expires_at.map(|e| e.date()).unwrap_or_else(|| "never".into())}</td>
+                                        <td>{t.last_used_at.map(|e| e.date_time()).unwrap_or_else(|| "never".into())}</td>
+                                        <td>{match revoked {
+                                            Some(at) => view! { <span class="pill">{format!("revoked {}", at.date())}</span> }.into_any(),
+                                            None => view! {
+                                                <ActionForm action=revoke attr:class="inline">
+                                                    <input type="hidden" name="id" value=t.id/>
+                                                    <button type="submit" class="danger small">"Revoke"</button>
+                                                </ActionForm>
+                                            }.into_any(),
+                                        }}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    view! {
+        <section class="panel">
+            <h2>"Change password"</h2>
+            <ActionForm action=action>
+                <label for="cur-pw">"Current password"</label>
+                <input id="cur-pw" type="password" name="current_password" autocomplete="current-password" required/>
+                <label for="new-pw">"New password (at least 8 characters)"</label>
+                <input id="new-pw" type="password" name="new_password" autocomplete="new-password" required/>
+                <ActionError value=action.value()/>
+                {move || matches!(action.value().get(), Some(Ok(()))).then(|| view! {
+                    <p class="notice">"Password changed. Other sessions were signed out."</p>
+                })}
+                <button type="submit">"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,248 @@
+//! The namespace page and the organization's owners-and-teams page.
+
+use super::NamespaceKind;
+use super::api::{AddOwner, AddTeamMember, CreateTeam, DeleteTeam, RemoveTeamMember, SetTeamGrant};
+use crate::domain::{Rights, TeamName};
+use crate::ui::{ActionError, Visibility};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+fn ns_param() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("ns").unwrap_or_default())
+}
+
+/// `/u/{ns}`: a user's or organization's namespace with its repositories.
+#[component]
+pub fn NamespacePage() -> impl IntoView {
+    let ns = ns_param();
+    let info = Resource::new_blocking(move || ns.get(), super::api::get_namespace_fn);
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || info.get().map(|r| match r {
+                Err(e) => view! {
+                    <Title text="Not found — iEchor Hub"/>
+                    <h1>"Namespace not found"</h1>
+                    <p class="error-box">{e.message}</p>
+                }.into_any(),
+                Ok(n) => {
+                    let is_owner = n.viewer_rights == Rights::Admin;
+                    let is_org = n.kind == NamespaceKind::Org;
+                    let name = n.name.clone();
+                    view! {
+                        <Title text=format!("{} — iEchor Hub", n.name)/>
+                        <div class="ns-head">
+                            <h1 data-testid="ns-name">{n.name.clone()}</h1>
+                            <span class="pill">{if is_org { "organization" } else { "user" }}</span>
+                        </div>
+                        <p class="muted">
+                            {format!("Since {} · {} member{}", n.created_at.date(), n.members_count,
+                                if n.members_count == 1 { "" } else { "s" })}
+                            {is_org.then(|| format!(" · owners: {}", n.owners.join(", ")))}
+                        </p>
+                        <div class="actions">
+                            {is_owner.then(|| view! {
+                                <a class="button" href=format!("/new?namespace={name}")>"New repository"</a>
+                            })}
+                            {(is_owner && is_org).then(|| view! {
+                                <a class="button secondary" href=format!("/u/{}/settings", n.name)>"Owners and teams"</a>
+                            })}
+                        </div>
+                        <h2>"Repositories"</h2>
+                        {if n.repositories.is_empty() {
+                            view! { <p class="muted">"No repositories to show yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="repo-list" data-testid="repo-list">
+                                    {n.repositories.into_iter().map(|r| view! {
+                                        <li>
+                                            <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>
+                                                {format!("{}/{}", r.namespace, r.name)}
+                                            </a>
+                                            " " <Visibility is_private=r.is_private/>
+                                            <p class="desc">{if r.description.is_empty() { "No description".to_string() } else { r.description.clone() }}</p>
+                                            <p class="muted small">
+                                                {format!("{} tag{} · {} pulls", r.tag_count, if r.tag_count == 1 { "" } else { "s" }, r.pull_count)}
+                                                {r.last_pushed_at.map(|t| format!(" · last pushed {}", t.date()))}
+                                            </p>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/u/{ns}/settings`: owners manage owners, teams, members and grants.
+#[component]
+pub fn OrgSettingsPage() -> impl IntoView {
+    let ns = ns_param();
+    let add_owner = ServerAction::<AddOwner>::new();
+    let create_team = ServerAction::<CreateTeam>::new();
+    let delete_team = ServerAction::<DeleteTeam>::new();
+    let add_member = ServerAction::<AddTeamMember>::new();
+    let remove_member = ServerAction::<RemoveTeamMember>::new();
+    let set_grant = ServerAction::<SetTeamGrant>::new();
+    let versions = move || {
+        (
+            add_owner.version().get(),
+            create_team.version().get(),
+            delete_team.version().get(),
+            add_member.version().get(),
+            remove_member.version().get(),
+            set_grant.version().get(),
+        )
+    };
+    let info = Resource::new(
+        move || (ns.get(), versions()),
+        |(n, _)| super::api::get_namespace_fn(n),
+    );
+    let teams = Resource::new(
+        move || (ns.get(), versions()),
+        |(n, _)| super::api::list_teams_fn(n),
+    );
+    let (team_name, set_team_name) = signal(String::new());
+    let team_hint = move || {
+        let t = team_name.get();
+        (!t.is_empty())
+            .then(|| TeamName::parse(&t).err())
+            .flatten()
+            .map(|e| view! { <p class="verdict bad">{e}</p> })
+    };
+    view! {
+        <Title text=move || format!("{} · owners and teams — iEchor Hub", ns.get())/>
+        <h1>{move || ns.get()} " · owners and teams"</h1>
+        <p><a href=move || format!("/u/{}", ns.get())>"← back to the namespace"</a></p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || teams.get().map(|r| match r {
+                Err(e) => view! { <p class="error-box" data-testid="teams-error">{e.message}</p> }.into_any(),
+                Ok(teams) => {
+                    let org = ns.get();
+                    let org_for_owner = org.clone();
+                    let org_for_team = org.clone();
+                    let repos: Vec<String> = info.get().and_then(|r| r.ok())
+                        .map(|n| n.repositories.into_iter().map(|r| r.name).collect())
+                        .unwrap_or_default();
+                    let owners = info.get().and_then(|r| r.ok()).map(|n| n.owners).unwrap_or_default();
+                    view! {
+                        <section class="panel">
+                            <h2>"Owners"</h2>
+                            <p>{owners.join(", ")}</p>
+                            <ActionForm action=add_owner>
+                                <input type="hidden" name="org" value=org_for_owner/>
+                                <label for="owner-user">"Add an owner (user name)"</label>
+                                <input id="owner-user" name="user" required/>
+                                <ActionError value=add_owner.value()/>
+                                <button type="submit">"Add owner"</button>
+                            </ActionForm>
+                        </section>
+                        <section class="panel">
+                            <h2>"Teams"</h2>
+                            {teams.is_empty().then(|| view! { <p class="muted">"No teams yet."</p> })}
+                            <div class="teams" data-testid="teams">
+                            {teams.into_iter().map(|t| view! {
+                                <TeamCard org=org.clone() team=t repos=repos.clone()
+                                    add_member=add_member remove_member=remove_member
+                                    set_grant=set_grant delete_team=delete_team/>
+                            }).collect_view()}
+                            </div>
+                            <ActionError value=add_member.value()/>
+                            <ActionError value=remove_member.value()/>
+                            <ActionError value=set_grant.value()/>
+                            <ActionError value=delete_team.value()/>
+                            <h3>"Create a team"</h3>
+                            <ActionForm action=create_team attr:data-testid="create-team-form">
+                                <input type="hidden" name="org" value=org_for_team/>
+                                <label for="team-name">"Team name"</label>
+                                <input id="team-name" name="team" placeholder="e.g. maintainers" required
+                                    on:input=move |ev| set_team_name.set(event_target_value(&ev))/>
+                                {team_hint}
+                                <ActionError value=create_team.value()/>
+                                <button type="submit">"Create team"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Two hidden fields naming the organization and team a form acts on.
+#[component]
+fn TeamFields(org: String, team: String) -> impl IntoView {
+    view! {
+        <input type="hidden" name="org" value=org/>
+        <input type="hidden" name="team" value=team/>
+    }
+}
+
+#[component]
+fn TeamCard(
+    org: String,
+    team: super::TeamInfo,
+    repos: Vec<String>,
+    add_member: ServerAction<AddTeamMember>,
+    remove_member: ServerAction<RemoveTeamMember>,
+    set_grant: ServerAction<SetTeamGrant>,
+    delete_team: ServerAction<DeleteTeam>,
+) -> impl IntoView {
+    let name = team.name.clone();
+    let (o1, o2, o3, o4) = (org.clone(), org.clone(), org.clone(), org);
+    let (t1, t2, t3, t4) = (name.clone(), name.clone(), name.clone(), name.clone());
+    let members = if team.members.is_empty() {
+        "none".to_string()
+    } else {
+        team.members.join(", ")
+    };
+    let grants = if team.grants.is_empty() {
+        "none".to_string()
+    } else {
+        team.grants
+            .iter()
+            .map(|g| format!("{} ({})", g.repository, g.rights))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <article class="team" data-testid=format!("team-{name}")>
+            <h3>{name.clone()}</h3>
+            <p><strong>"Members: "</strong>{members}</p>
+            <p><strong>"Permissions: "</strong>{grants}</p>
+            <div class="row">
+                <ActionForm action=add_member attr:class="inline-form">
+                    <TeamFields org=o1 team=t1/>
+                    <input name="user" placeholder="user name" aria-label="user to add" required/>
+                    <button type="submit" class="small">"Add member"</button>
+                </ActionForm>
+                <ActionForm action=remove_member attr:class="inline-form">
+                    <TeamFields org=o2 team=t2/>
+                    <input name="user" placeholder="user name" aria-label="user to remove" required/>
+                    <button type="submit" class="small secondary">"Remove member"</button>
+                </ActionForm>
+            </div>
+            <ActionForm action=set_grant attr:class="inline-form">
+                <TeamFields org=o3 team=t3/>
+                <select name="repository" aria-label="repository">
+                    {repos.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+                </select>
+                <select name="rights" aria-label="permission">
+                    <option value="read">"read"</option>
+                    <option value="write">"write"</option>
+                    <option value="admin">"admin"</option>
+                    <option value="none">"none (remove)"</option>
+                </select>
+                <button type="submit" class="small">"Set permission"</button>
+            </ActionForm>
+            <ActionForm action=delete_team attr:class="inline-form">
+                <TeamFields org=o4 team=t4/>
+                <button type="submit" class="small danger">"Delete team"</button>
+            </ActionForm>
+        </article>
+    }
+}

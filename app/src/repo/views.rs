@@ -1,0 +1,180 @@
+//! The repository page and the new-repository form.
+
+use super::api::{CreateRepository, PutTag};
+use crate::domain::{Digest, RepoName, Rights, TagName};
+use crate::ui::{ActionError, SignInFirst, Visibility, short_digest, use_auth};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+/// `/r/{ns}/{repo}`
+#[component]
+pub fn RepoPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = Memo::new(move |_| {
+        let p = params.read();
+        (
+            p.get("ns").unwrap_or_default(),
+            p.get("repo").unwrap_or_default(),
+        )
+    });
+    let put_tag = ServerAction::<PutTag>::new();
+    let detail = Resource::new_blocking(
+        move || (key.get(), put_tag.version().get()),
+        |((ns, repo), _)| super::api::get_repository_fn(ns, repo),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || detail.get().map(|r| match r {
+                Err(e) => view! {
+                    <Title text="Not found — iEchor Hub"/>
+                    <h1>"Repository not found"</h1>
+                    <p class="error-box">{e.message}</p>
+                }.into_any(),
+                Ok(d) => {
+                    let full = format!("{}/{}", d.namespace, d.name);
+                    let can_write = d.viewer_rights >= Rights::Write;
+                    view! {
+                        <Title text=format!("{full} — iEchor Hub")/>
+                        <p class="crumbs"><a href=format!("/u/{}", d.namespace)>{d.namespace.clone()}</a>" / "</p>
+                        <div class="repo-head">
+                            <h1 data-testid="repo-name">{full.clone()}</h1>
+                            <Visibility is_private=d.is_private/>
+                        </div>
+                        <p class="lead" data-testid="repo-description">
+                            {if d.description.is_empty() { "No description yet.".to_string() } else { d.description.clone() }}
+                        </p>
+                        <p class="muted">{format!("Created {} · {} pulls · your access: {}", d.created_at.date(), d.pull_count, d.viewer_rights)}</p>
+                        <div class="panel">
+                            <h2>"Pull this image"</h2>
+                            <code class="cmd">{format!("docker pull {full}:{}", d.tags.first().map(|t| t.name.clone()).unwrap_or_else(|| "latest".into()))}</code>
+                        </div>
+                        <h2>"Tags"</h2>
+                        {if d.tags.is_empty() {
+                            view! { <p class="muted">"No tags pushed yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table data-testid="tag-table">
+                                    <thead><tr><th>"Tag"</th><th>"Digest"</th><th>"Pushed"</th></tr></thead>
+                                    <tbody>
+                                        {d.tags.iter().map(|t| view! {
+                                            <tr>
+                                                <td><code>{t.name.clone()}</code></td>
+                                                <td><code title=t.digest.clone()>{short_digest(&t.digest)}</code></td>
+                                                <td>{t.pushed_at.date_time()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        {can_write.then(|| view! { <TagForm action=put_tag namespace=d.namespace.clone() name=d.name.clone()/> })}
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TagForm(action: ServerAction<PutTag>, namespace: String, name: String) -> impl IntoView {
+    let (tag, set_tag) = signal(String::new());
+    let (digest, set_digest) = signal(String::new());
+    let tag_hint = move || {
+        let t = tag.get();
+        (!t.is_empty())
+            .then(|| TagName::parse(&t).err())
+            .flatten()
+            .map(|e| view! { <p class="verdict bad">{e}</p> })
+    };
+    let digest_hint = move || {
+        let d = digest.get();
+        (!d.is_empty())
+            .then(|| Digest::parse(&d).err())
+            .flatten()
+            .map(|e| view! { <p class="verdict bad">{e}</p> })
+    };
+    view! {
+        <section class="panel">
+            <h2>"Add or move a tag"</h2>
+            <p class="muted">"Until the registry endpoint accepts pushes, tags arrive through this form or "
+                <code>"PUT /api/v1/repositories/{ns}/{repo}/tags/{tag}"</code>"."</p>
+            <ActionForm action=action attr:data-testid="tag-form">
+                <input type="hidden" name="namespace" value=namespace/>
+                <input type="hidden" name="name" value=name/>
+                <label for="tag">"Tag"</label>
+                <input id="tag" name="tag" placeholder="latest" required on:input=move |ev| set_tag.set(event_target_value(&ev))/>
+                {tag_hint}
+                <label for="digest">"Digest"</label>
+                <input id="digest" name="digest" placeholder="sha256:…" required on:input=move |ev| set_digest.set(event_target_value(&ev))/>
+                {digest_hint}
+                <ActionError value=action.value()/>
+                <button type="submit">"Save tag"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/new`: create a repository in a namespace the user owns.
+#[component]
+pub fn NewRepoPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let preselect = Memo::new(move |_| query.read().get("namespace").unwrap_or_default());
+    let action = ServerAction::<CreateRepository>::new();
+    let namespaces = Resource::new(
+        move || auth.version.get(),
+        |_| crate::org::api::my_namespaces_fn(),
+    );
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(r)) = action.value().get() {
+            navigate(
+                &format!("/r/{}/{}", r.namespace, r.name),
+                Default::default(),
+            );
+        }
+    });
+    let (name, set_name) = signal(String::new());
+    let name_hint = move || {
+        let n = name.get();
+        (!n.is_empty()).then(|| match RepoName::parse(&n) {
+            Ok(_) => view! { <p class="verdict ok">"✓ valid name"</p> }.into_any(),
+            Err(e) => {
+                view! { <p class="verdict bad" data-testid="repo-name-hint">{e}</p> }.into_any()
+            }
+        })
+    };
+    view! {
+        <Title text="New repository — iEchor Hub"/>
+        <h1>"Create a repository"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || namespaces.get().map(|r| match r {
+                Err(_) => view! { <SignInFirst/> }.into_any(),
+                Ok(list) => {
+                    let pre = preselect.get();
+                    view! {
+                        <ActionForm action=action attr:class="form" attr:data-testid="new-repo-form">
+                            <label for="namespace">"Namespace"</label>
+                            <select id="namespace" name="namespace">
+                                {list.into_iter().map(|n| {
+                                    let selected = n.name == pre;
+                                    view! { <option value=n.name.clone() selected=selected>{n.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                            <label for="repo-name">"Name"</label>
+                            <input id="repo-name" name="name" placeholder="e.g. web-server" required
+                                on:input=move |ev| set_name.set(event_target_value(&ev))/>
+                            {name_hint}
+                            <label for="description">"Short description"</label>
+                            <input id="description" name="description" maxlength="300" placeholder="What the image is for"/>
+                            <label class="check"><input type="checkbox" name="is_private" value="true"/>" Private (only you and teams you grant can see it)"</label>
+                            <ActionError value=action.value()/>
+                            <button type="submit">"Create repository"</button>
+                        </ActionForm>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,205 @@
+//! REST API v1 for automation: JSON in and out, bearer token or session.
+//! Each handler parses, then calls the same service function the server
+//! functions use; no rule is written twice.
+
+use crate::account::auth::{Caller, caller_from_headers, client_ip};
+use crate::error::{AppError, AppResult};
+use crate::repo::RepoDetail;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ip = client_ip(parts);
+        caller_from_headers(state, &parts.headers, ip).await
+    }
+}
+
+/// Parses a JSON body, answering 400 with serde's explanation.
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> AppResult<T> {
+    if body.is_empty() {
+        return Err(AppError::bad_request("Send a JSON body."));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::bad_request(format!("The JSON body could not be read: {e}.")))
+}
+
+/// The `/api/v1` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/orgs", post(create_org))
+        .route("/api/v1/orgs/{org}/teams", post(create_team))
+        .route(
+            "/api/v1/orgs/{org}/teams/{team}/members/{user}",
+            put(add_member).delete(remove_member),
+        )
+        .route(
+            "/api/v1/orgs/{org}/teams/{team}/repositories/{repo}",
+            put(set_grant),
+        )
+        .route("/api/v1/namespaces/{ns}", get(get_namespace))
+        .route("/api/v1/repositories", post(create_repository))
+        .route("/api/v1/repositories/{ns}/{repo}", get(get_repository))
+        .route("/api/v1/repositories/{ns}/{repo}/tags/{tag}", put(put_tag))
+        .route("/api/v1", get(not_found))
+        .route("/api/v1/{*rest}", axum::routing::any(not_found))
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("There is no such API endpoint; see docs/API.md for the list.")
+}
+
+#[derive(serde::Deserialize)]
+struct NameBody {
+    name: String,
+}
+
+async fn create_org(State(s): State<AppState>, caller: Caller, body: Bytes) -> AppResult<Response> {
+    let b: NameBody = parse_json(&body)?;
+    let name = crate::org::api::create_org(&s, &caller, &b.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"name": name, "kind": "org"})),
+    )
+        .into_response())
+}
+
+async fn create_team(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let b: NameBody = parse_json(&body)?;
+    crate::org::api::create_team(&s, &caller, &org, &b.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"org": org, "name": b.name.trim()})),
+    )
+        .into_response())
+}
+
+async fn add_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, team, user)): Path<(String, String, String)>,
+) -> AppResult<StatusCode> {
+    crate::org::api::add_team_member(&s, &caller, &org, &team, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, team, user)): Path<(String, String, String)>,
+) -> AppResult<StatusCode> {
+    crate::org::api::remove_team_member(&s, &caller, &org, &team, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize)]
+struct GrantBody {
+    rights: String,
+}
+
+async fn set_grant(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((org, team, repo)): Path<(String, String, String)>,
+    body: Bytes,
+) -> AppResult<StatusCode> {
+    let b: GrantBody = parse_json(&body)?;
+    crate::org::api::set_team_grant(&s, &caller, &org, &team, &repo, &b.rights).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_namespace(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(ns): Path<String>,
+) -> AppResult<Json<Value>> {
+    let n = crate::org::api::get_namespace(&s, &caller, &ns).await?;
+    Ok(Json(json!({
+        "name": n.name,
+        "kind": n.kind.as_str(),
+        "created_at": n.created_at.rfc3339(),
+        "members_count": n.members_count,
+        "owners": n.owners,
+        "repositories": n.repositories.iter().map(|r| json!({
+            "name": r.name,
+            "description": r.description,
+            "is_private": r.is_private,
+            "pull_count": r.pull_count,
+            "tag_count": r.tag_count,
+        })).collect::<Vec<_>>(),
+        "program": Value::Null,
+    })))
+}
+
+fn repo_json(r: &RepoDetail) -> Value {
+    json!({
+        "namespace": r.namespace,
+        "name": r.name,
+        "description": r.description,
+        "is_private": r.is_private,
+        "created_at": r.created_at.rfc3339(),
+        "tags": r.tags.iter().map(|t| json!({
+            "name": t.name,
+            "digest": t.digest,
+            "pushed_at": t.pushed_at.rfc3339(),
+        })).collect::<Vec<_>>(),
+        "pull_count": r.pull_count,
+        "sponsored": false,
+        "sponsored_until": Value::Null,
+        "logo_url": Value::Null,
+    })
+}
+
+async fn create_repository(
+    State(s): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> AppResult<Response> {
+    let input: crate::repo::api::NewRepo = parse_json(&body)?;
+    let r = crate::repo::api::create_repository(&s, &caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(repo_json(&r))).into_response())
+}
+
+async fn get_repository(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((ns, repo)): Path<(String, String)>,
+) -> AppResult<Json<Value>> {
+    let r = crate::repo::api::get_repository(&s, &caller, &ns, &repo).await?;
+    Ok(Json(repo_json(&r)))
+}
+
+#[derive(serde::Deserialize)]
+struct DigestBody {
+    digest: String,
+}
+
+async fn put_tag(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((ns, repo, tag)): Path<(String, String, String)>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let b: DigestBody = parse_json(&body)?;
+    let t = crate::repo::api::put_tag(&s, &caller, &ns, &repo, &tag, &b.digest).await?;
+    Ok(Json(json!({
+        "name": t.name,
+        "digest": t.digest,
+        "pushed_at": t.pushed_at.rfc3339(),
+    })))
+}
