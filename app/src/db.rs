@@ -107,3 +107,37 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// A boolean column: `BOOLEAN` on PostgreSQL, `INTEGER` 0/1 on SQLite (sqlx's
+/// Any driver cannot map SQLite's `BOOLEAN`). Decode with
+/// `#[sqlx(try_from = "Flag")]`; bind plain `bool`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}
+
+impl sqlx::Type<Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <bool as sqlx::Type<Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        use sqlx::any::AnyTypeInfoKind as K;
+        matches!(ty.kind(), K::Bool | K::SmallInt | K::Integer | K::BigInt)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Any> for Flag {
+    fn decode(v: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        if let Ok(b) = <bool as sqlx::Decode<Any>>::decode(v.clone()) {
+            return Ok(Flag(b));
+        }
+        if let Ok(i) = <i64 as sqlx::Decode<Any>>::decode(v.clone()) {
+            return Ok(Flag(i != 0));
+        }
+        <i32 as sqlx::Decode<Any>>::decode(v).map(|i| Flag(i != 0))
+    }
+}

@@ -113,7 +113,8 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
     }
     // Teams: fluentorg/maintainers (bobby, admin on fluent-bit; write on fluentd),
     // fluentorg/ci (dave, write on fluentd), acmecorp/devs (bobby, read on internal-api).
-    let grants: &[(&str, &str, &[&str], &[(&str, Rights)])] = &[
+    type Team<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, Rights)]);
+    let grants: &[Team] = &[
         (
             "fluentorg",
             "maintainers",

@@ -1,11 +1,12 @@
 -- Hub core: accounts, sessions, tokens, namespaces, teams, repositories, tags.
+-- Booleans are INTEGER 0/1 here: sqlx's Any driver cannot map SQLite's BOOLEAN type.
 -- Times are integer milliseconds since the Unix epoch (UTC).
 
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     name          TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
-    is_staff      BOOLEAN NOT NULL DEFAULT FALSE,
+    is_staff      INTEGER NOT NULL DEFAULT 0,
     created_at    BIGINT NOT NULL
 );
 
@@ -42,7 +43,7 @@ CREATE TABLE repositories (
     namespace_id BIGINT NOT NULL REFERENCES namespaces(id),
     name         TEXT NOT NULL,
     description  TEXT NOT NULL DEFAULT '',
-    is_private   BOOLEAN NOT NULL DEFAULT FALSE,
+    is_private   INTEGER NOT NULL DEFAULT 0,
     pull_count   BIGINT NOT NULL DEFAULT 0,
     created_at   BIGINT NOT NULL,
     UNIQUE (namespace_id, name)

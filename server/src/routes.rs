@@ -33,7 +33,27 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(ctx, app::shell))
+        .layer(axum::middleware::from_fn(error_status))
         .with_state(state)
+}
+
+/// server_fn answers every error with 500; this gives each error the status
+/// of its code (422, 403, …). Only 500 responses are inspected.
+async fn error_status(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match to_bytes(body, 1 << 20).await {
+        Ok(b) => b,
+        Err(_) => return AppError::internal().into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Liveness and database reachability.

@@ -9,6 +9,7 @@ pub struct UserRow {
     pub id: i64,
     pub name: String,
     pub password_hash: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub is_staff: bool,
 }
 

@@ -11,6 +11,7 @@ pub struct RepoRow {
     pub namespace_id: i64,
     pub name: String,
     pub description: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub is_private: bool,
     pub pull_count: i64,
     pub created_at: i64,
@@ -147,6 +148,7 @@ pub struct SummaryRow {
     pub id: i64,
     pub name: String,
     pub description: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     pub is_private: bool,
     pub pull_count: i64,
     pub tag_count: i64,

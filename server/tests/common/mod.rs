@@ -22,6 +22,10 @@ pub struct TestApp {
 }
 
 pub fn test_app(db: Db) -> TestApp {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let clock = Arc::new(ManualClock::new(T0));
     let state = AppState::new(
         db,
