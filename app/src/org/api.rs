@@ -54,12 +54,17 @@ mod service {
                 ns.name
             )));
         }
-        if namespace_rights_of(tx, caller, &ns).await? < Rights::Admin {
+        let owner = match caller.user_id() {
+            Some(u) => store::is_owner(tx, &ns, u).await?,
+            None => false,
+        };
+        if !owner {
             return Err(AppError::forbidden(format!(
                 "Only owners of “{}” can manage its owners and teams.",
                 ns.name
             )));
         }
+        caller.require_scope(Rights::Admin)?;
         Ok(ns)
     }
 
