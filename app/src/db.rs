@@ -88,6 +88,16 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
         self.pool.begin().await
     }
+
+    /// Starts a transaction that will write after reading. On SQLite it takes
+    /// the write lock up front (`BEGIN IMMEDIATE`), so concurrent writers queue
+    /// instead of failing on a stale snapshot.
+    pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
 }
 
 /// The SQLite URL for a file, created if missing.

@@ -72,6 +72,8 @@ pub struct AppError {
     pub kind: ErrorKind,
     pub message: String,
     pub field: Option<String>,
+    /// Structured detail for clients, e.g. the failing eligibility checks.
+    pub details: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -85,6 +87,8 @@ struct WireBody {
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    details: Option<serde_json::Value>,
 }
 
 impl From<Wire> for AppError {
@@ -93,6 +97,7 @@ impl From<Wire> for AppError {
             kind: w.error.code,
             message: w.error.message,
             field: w.error.field,
+            details: w.error.details,
         }
     }
 }
@@ -104,6 +109,7 @@ impl From<AppError> for Wire {
                 code: e.kind,
                 message: e.message,
                 field: e.field,
+                details: e.details,
             },
         }
     }
@@ -115,6 +121,7 @@ impl AppError {
             kind,
             message: message.into(),
             field: None,
+            details: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -144,6 +151,7 @@ impl AppError {
             kind: ErrorKind::Invalid,
             message: message.into(),
             field: Some(field.to_string()),
+            details: None,
         }
     }
     pub fn rate_limited(message: impl Into<String>) -> Self {
@@ -155,6 +163,18 @@ impl AppError {
             ErrorKind::Internal,
             "Something went wrong on our side. It has been logged; please try again.",
         )
+    }
+    /// A conflict about one form field.
+    pub fn conflict_field(field: &str, message: impl Into<String>) -> Self {
+        AppError {
+            field: Some(field.to_string()),
+            ..Self::new(ErrorKind::Conflict, message)
+        }
+    }
+    /// Attaches structured detail.
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
     pub fn status(&self) -> u16 {
         self.kind.status()

@@ -15,11 +15,14 @@ macro_rules! with_caller {
 }
 
 pub mod account;
+pub mod badge;
 pub mod domain;
 pub mod error;
 pub mod home;
 pub mod org;
+pub mod program;
 pub mod repo;
+pub mod search;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -74,13 +77,16 @@ pub fn App() -> impl IntoView {
                     " iEchor Hub"
                 </A>
                 <nav>
-                    <A href="/">"Explore"</A>
+                    <A href="/search">"Explore"</A>
+                    <A href="/program">"Sponsored OSS program"</A>
                 </nav>
                 <span class="spacer"></span>
                 <Transition fallback=|| ()>
                     {move || auth.user.get().map(|r| match r.ok().flatten() {
                         Some(u) => view! {
                             <nav class="user-menu">
+                                {u.is_staff.then(|| view! { <A href="/review">"Review queue"</A> })}
+                                <ui::NotificationBell/>
                                 <a href=format!("/u/{}", u.name) class="who" data-testid="whoami">{u.name.clone()}</a>
                                 <A href="/new">"New repository"</A>
                                 <A href="/settings">"Settings"</A>
@@ -103,6 +109,17 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=account::views::SignUpPage/>
                     <Route path=StaticSegment("settings") view=account::views::SettingsPage/>
                     <Route path=StaticSegment("new") view=repo::views::NewRepoPage/>
+                    <Route path=StaticSegment("search") view=search::views::SearchPage/>
+                    <Route path=StaticSegment("program") view=program::views::ProgramInfoPage/>
+                    <Route path=StaticSegment("review") view=program::views::ReviewQueuePage/>
+                    <Route
+                        path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("program"))
+                        view=program::views::OrgProgramPage
+                    />
+                    <Route
+                        path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("audit"))
+                        view=program::views::AuditPage
+                    />
                     <Route path=(StaticSegment("u"), ParamSegment("ns")) view=org::views::NamespacePage/>
                     <Route
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("settings"))

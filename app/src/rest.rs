@@ -51,6 +51,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/repositories", post(create_repository))
         .route("/api/v1/repositories/{ns}/{repo}", get(get_repository))
         .route("/api/v1/repositories/{ns}/{repo}/tags/{tag}", put(put_tag))
+        .route("/api/v1/namespaces/{ns}/program", get(program_status))
+        .route("/api/v1/namespaces/{ns}/program/applications", post(apply))
+        .route("/api/v1/namespaces/{ns}/program/renew", post(renew))
+        .route("/api/v1/program/queue", get(queue))
+        .route("/api/v1/program/applications/{id}/{action}", post(decide))
+        .route("/api/v1/repositories/{ns}/{repo}/scout", put(set_scout))
         .route("/api/v1", get(not_found))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
@@ -142,7 +148,11 @@ async fn get_namespace(
             "pull_count": r.pull_count,
             "tag_count": r.tag_count,
         })).collect::<Vec<_>>(),
-        "program": Value::Null,
+        "program": n.membership.map(|m| json!({
+            "status": m.status.as_str(),
+            "starts_at": m.starts_at.rfc3339(),
+            "expires_at": m.expires_at.rfc3339(),
+        })),
     })))
 }
 
@@ -159,8 +169,9 @@ fn repo_json(r: &RepoDetail) -> Value {
             "pushed_at": t.pushed_at.rfc3339(),
         })).collect::<Vec<_>>(),
         "pull_count": r.pull_count,
-        "sponsored": false,
-        "sponsored_until": Value::Null,
+        "sponsored": r.sponsored,
+        "sponsored_until": r.sponsored_until.map(|t| t.rfc3339()),
+        "scout_enabled": r.scout_enabled,
         "logo_url": Value::Null,
     })
 }
@@ -202,4 +213,118 @@ async fn put_tag(
         "digest": t.digest,
         "pushed_at": t.pushed_at.rfc3339(),
     })))
+}
+
+fn application_json(a: &crate::program::Application) -> Value {
+    json!({
+        "id": a.id,
+        "namespace": a.namespace,
+        "is_renewal": a.is_renewal,
+        "status": a.status.as_str(),
+        "project_name": a.form.project_name,
+        "website": a.form.website,
+        "source_url": a.form.source_url,
+        "license": a.form.license,
+        "description": a.form.description,
+        "submitted_by": a.submitted_by,
+        "created_at": a.created_at.rfc3339(),
+        "messages": a.messages.iter().map(|m| json!({
+            "at": m.at.rfc3339(), "actor": m.actor, "action": m.action, "detail": m.detail,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn program_status(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(ns): Path<String>,
+) -> AppResult<Json<Value>> {
+    let o = crate::program::api::overview(&s, &caller, &ns).await?;
+    Ok(Json(json!({
+        "namespace": o.namespace,
+        "status": o.membership.map(|m| m.status.as_str()),
+        "starts_at": o.membership.map(|m| m.starts_at.rfc3339()),
+        "expires_at": o.membership.map(|m| m.expires_at.rfc3339()),
+        "renewal_opens_at": o.membership.map(|m| m.renewal_opens_at.rfc3339()),
+        "grace_ends_at": o.membership.map(|m| m.grace_ends_at.rfc3339()),
+        "open_application": o.open_application.as_ref().map(application_json),
+        "scout_enabled": o.scout_enabled,
+        "scout_limit": o.scout_limit,
+    })))
+}
+
+async fn apply(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(ns): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let form: crate::program::ApplicationForm = parse_json(&body)?;
+    let (a, checks) = crate::program::api::submit_application(&s, &caller, &ns, &form).await?;
+    let mut j = application_json(&a);
+    j["checklist"] = json!(checks);
+    Ok((StatusCode::CREATED, Json(j)).into_response())
+}
+
+async fn renew(State(s): State<AppState>, caller: Caller, Path(ns): Path<String>) -> AppResult<Response> {
+    let (a, checks) = crate::program::api::renew(&s, &caller, &ns).await?;
+    let mut j = application_json(&a);
+    j["checklist"] = json!(checks);
+    Ok((StatusCode::CREATED, Json(j)).into_response())
+}
+
+async fn queue(State(s): State<AppState>, caller: Caller) -> AppResult<Json<Value>> {
+    let (items, waiting) = crate::program::api::queue(&s, &caller).await?;
+    Ok(Json(json!({
+        "submitted": items.iter().map(|i| {
+            let mut j = application_json(&i.application);
+            j["age_days"] = json!(i.age_days);
+            j["checklist"] = json!(i.checks);
+            j
+        }).collect::<Vec<_>>(),
+        "changes_requested": waiting.iter().map(application_json).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    use crate::program::api::Decision;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| AppError::not_found(format!("There is no application “{id}”.")))?;
+    let decision = match action.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject,
+        "request-changes" => Decision::RequestChanges,
+        _ => return Err(not_found().await),
+    };
+    let b: ReasonBody = if body.is_empty() { ReasonBody::default() } else { parse_json(&body)? };
+    let a = crate::program::api::decide(&s, &caller, id, decision, &b.reason).await?;
+    Ok(Json(application_json(&a)))
+}
+
+#[derive(serde::Deserialize)]
+struct EnabledBody {
+    enabled: bool,
+}
+
+async fn set_scout(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((ns, repo)): Path<(String, String)>,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let b: EnabledBody = parse_json(&body)?;
+    let (enabled, count, limit) = crate::program::api::set_scout(&s, &caller, &ns, &repo, b.enabled).await?;
+    Ok(Json(json!({"enabled": enabled, "enabled_in_namespace": count, "limit": limit})))
 }

@@ -5,10 +5,24 @@ use crate::domain::clock::Clock;
 use std::sync::Arc;
 
 /// Tunables of the hub that tests may change.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Set the `Secure` flag on the session cookie (serve over https).
     pub secure_cookies: bool,
+    /// The program's day counts (activity window, renewal window, grace).
+    pub program: crate::program::ProgramRules,
+    /// The address users reach the hub at, for badge snippets (no trailing slash).
+    pub public_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secure_cookies: false,
+            program: crate::program::ProgramRules::default(),
+            public_url: "http://127.0.0.1:3000".into(),
+        }
+    }
 }
 
 /// Shared state, cheap to clone.

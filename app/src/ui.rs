@@ -79,3 +79,98 @@ pub fn SignInFirst() -> impl IntoView {
         </div>
     }
 }
+
+/// The verified "Sponsored OSS" badge. Hover or focus explains it.
+#[component]
+pub fn SponsoredBadge(#[prop(default = None)] until: Option<crate::domain::Timestamp>) -> impl IntoView {
+    let tip = match until {
+        Some(t) => format!(
+            "Sponsored Open Source: iEchor verified this namespace as an active, non-commercial open-source project (membership until {}). Its public images have no pull rate limits.",
+            t.date()
+        ),
+        None => "Sponsored Open Source: iEchor verified this namespace as an active, non-commercial open-source project. Its public images have no pull rate limits.".to_string(),
+    };
+    let label = tip.clone();
+    view! {
+        <span class="sponsored-badge" tabindex="0" data-testid="sponsored-badge" aria-label=label>
+            <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+                <path d="M8 1l1.9 1.4 2.3-.2.7 2.2 1.9 1.4-.8 2.2.8 2.2-1.9 1.4-.7 2.2-2.3-.2L8 15l-1.9-1.4-2.3.2-.7-2.2L1.2 10.2 2 8l-.8-2.2 1.9-1.4.7-2.2 2.3.2z" fill="currentColor"/>
+                <path d="M5.2 8.2l1.9 1.9 3.8-3.9" stroke="#fff" stroke-width="1.6" fill="none"/>
+            </svg>
+            "Sponsored OSS"
+            <span class="tooltip" role="tooltip">{tip}</span>
+        </span>
+    }
+}
+
+/// The banner shown on every page of a namespace whose renewal is due or
+/// whose membership is in its grace period.
+#[component]
+pub fn RenewBanner(namespace: String, membership: Option<crate::program::Membership>) -> impl IntoView {
+    use crate::program::MembershipStatus;
+    membership.and_then(|m| {
+        let text = match m.status {
+            MembershipStatus::RenewalDue => format!(
+                "The Sponsored Open Source membership of {namespace} ends on {}. Owners can renew now.",
+                m.expires_at.date()
+            ),
+            MembershipStatus::Grace => format!(
+                "The Sponsored Open Source membership of {namespace} ended on {}. Perks keep working until {}: renew to keep them.",
+                m.expires_at.date(),
+                m.grace_ends_at.date()
+            ),
+            _ => return None,
+        };
+        let class = if m.status == MembershipStatus::Grace { "banner warn" } else { "banner" };
+        Some(view! {
+            <div class=class role="status" data-testid="renew-banner">
+                <span>{text}</span>
+                <a class="button small" href=format!("/u/{namespace}/program")>"Renew"</a>
+            </div>
+        })
+    })
+}
+
+/// The bell in the top bar: unread count and the latest notifications.
+#[component]
+pub fn NotificationBell() -> impl IntoView {
+    let mark = ServerAction::<crate::program::api::MarkNotificationsRead>::new();
+    let data = Resource::new(move || mark.version().get(), |_| crate::program::api::notifications_fn());
+    let (open, set_open) = signal(false);
+    view! {
+        <div class="bell">
+            <button class="link bell-button" aria-label="Notifications" data-testid="bell"
+                on:click=move |_| set_open.update(|o| *o = !*o)>
+                "🔔"
+                <Transition fallback=|| ()>
+                    {move || data.get().and_then(|r| r.ok()).and_then(|(n, _)| (n > 0).then(|| view! {
+                        <span class="count" data-testid="unread-count">{n}</span>
+                    }))}
+                </Transition>
+            </button>
+            <Show when=move || open.get()>
+                <div class="bell-menu" data-testid="bell-menu">
+                    <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                        {move || data.get().map(|r| match r {
+                            Ok((_, list)) if list.is_empty() => view! { <p class="muted">"No notifications."</p> }.into_any(),
+                            Ok((_, list)) => view! {
+                                <ul>
+                                    {list.into_iter().map(|n| view! {
+                                        <li class:unread=!n.read>
+                                            <a href=n.link.clone()>{n.body.clone()}</a>
+                                            <span class="muted small">{n.created_at.date()}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <button class="small secondary" on:click=move |_| { mark.dispatch(crate::program::api::MarkNotificationsRead {}); }>
+                                    "Mark all read"
+                                </button>
+                            }.into_any(),
+                            Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        })}
+                    </Transition>
+                </div>
+            </Show>
+        </div>
+    }
+}

@@ -3,7 +3,7 @@
 use crate::config::Config;
 use app::db::Db;
 use app::domain::clock::{Clock, SystemClock};
-use app::state::{AppState, Settings};
+use app::state::AppState;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
@@ -202,7 +202,7 @@ async fn cli_state(config: &Config) -> Result<AppState, String> {
     Ok(AppState::new(
         db,
         Arc::new(SystemClock),
-        Settings::default(),
+        config.settings()?,
         leptos::config::LeptosOptions::builder()
             .output_name("hub")
             .build(),
@@ -231,14 +231,11 @@ async fn serve(config: Config) -> CliResult {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState::new(
-        db,
-        Arc::new(SystemClock),
-        Settings {
-            secure_cookies: config.secure_cookies,
-        },
-        leptos_options,
-    );
+    let state = AppState::new(db, Arc::new(SystemClock), config.settings()?, leptos_options);
+    let reminders = tokio::spawn(reminder_loop(
+        state.clone(),
+        std::time::Duration::from_secs(config.reminder_interval_secs.max(1)),
+    ));
     let app = crate::router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -251,8 +248,22 @@ async fn serve(config: Config) -> CliResult {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("server error: {e}"))?;
+    reminders.abort();
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Runs the program's reminder job now and then every `every`.
+async fn reminder_loop(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match app::program::jobs::run_reminders(&state.db, state.clock.now(), &state.settings.program).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(notifications = n, "program reminders sent"),
+            Err(e) => tracing::error!(error = %e, "program reminder job failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

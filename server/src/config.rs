@@ -37,6 +37,26 @@ pub struct Config {
     /// Mark the session cookie `Secure` (set when the hub is served over https).
     #[arg(long, env = "HUB_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
+
+    /// The address users reach the hub at, used in badge snippets (default: http://ADDR).
+    #[arg(long, env = "HUB_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Program: a tag pushed to a public repository within this many days counts as active development.
+    #[arg(long, env = "HUB_ACTIVITY_DAYS", default_value_t = 180, global = true)]
+    pub activity_days: i64,
+
+    /// Program: renewal opens this many days before a membership ends.
+    #[arg(long, env = "HUB_RENEWAL_WINDOW_DAYS", default_value_t = 45, global = true)]
+    pub renewal_window_days: i64,
+
+    /// Program: perks keep working this many days after a membership ends.
+    #[arg(long, env = "HUB_GRACE_DAYS", default_value_t = 14, global = true)]
+    pub grace_days: i64,
+
+    /// How often the reminder job runs, in seconds (it is idempotent).
+    #[arg(long, env = "HUB_REMINDER_INTERVAL_SECS", default_value_t = 3600, global = true)]
+    pub reminder_interval_secs: u64,
 }
 
 impl Config {
@@ -46,6 +66,35 @@ impl Config {
             Some(u) if !u.trim().is_empty() => u.clone(),
             _ => app::db::sqlite_url(&self.data_dir.join("hub.db")),
         }
+    }
+
+    /// The hub's settings from this configuration; a bad value names its variable.
+    pub fn settings(&self) -> Result<app::state::Settings, String> {
+        for (name, v) in [
+            ("HUB_ACTIVITY_DAYS", self.activity_days),
+            ("HUB_RENEWAL_WINDOW_DAYS", self.renewal_window_days),
+            ("HUB_GRACE_DAYS", self.grace_days),
+        ] {
+            if !(0..=3650).contains(&v) {
+                return Err(format!("{name} must be a number of days from 0 to 3650, not {v}"));
+            }
+        }
+        let public_url = match &self.public_url {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                u.trim_end_matches('/').to_string()
+            }
+            Some(u) => return Err(format!("HUB_PUBLIC_URL must start with http:// or https://, not “{u}”")),
+            None => format!("http://{}", self.addr),
+        };
+        Ok(app::state::Settings {
+            secure_cookies: self.secure_cookies,
+            program: app::program::ProgramRules {
+                activity_days: self.activity_days,
+                renewal_window_days: self.renewal_window_days,
+                grace_days: self.grace_days,
+            },
+            public_url,
+        })
     }
 
     /// Where the built site lives.

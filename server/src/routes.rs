@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(app::rest::router())
+        .route("/badge/{ns}/{file}", get(app::badge::api::badge))
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),

@@ -41,11 +41,7 @@ mod service {
     }
 
     pub(crate) fn taken(name: &str) -> AppError {
-        AppError {
-            kind: crate::error::ErrorKind::Conflict,
-            message: format!("The name “{name}” is already taken; choose another."),
-            field: Some("name".into()),
-        }
+        AppError::conflict_field("name", format!("The name “{name}” is already taken; choose another."))
     }
 
     pub(crate) fn unique_or(e: sqlx::Error, name: &str) -> AppError {

@@ -20,6 +20,20 @@ impl Timestamp {
     pub fn plus_millis(self, ms: i64) -> Timestamp {
         Timestamp(self.0 + ms)
     }
+    /// The same instant `years` calendar years later (29 February becomes 28 February).
+    pub fn plus_years(self, years: i32) -> Timestamp {
+        let Some(t) = self.to_offset() else {
+            return self.plus_days(365 * years as i64);
+        };
+        let y = t.year() + years;
+        let date = t
+            .date()
+            .replace_year(y)
+            .or_else(|_| time::Date::from_calendar_date(y, t.month(), 28))
+            .unwrap_or(t.date());
+        let shifted = t.replace_date(date);
+        Timestamp((shifted.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
     /// `2026-11-28`
     pub fn date(self) -> String {
         self.format(time::macros::format_description!("[year]-[month]-[day]"))
@@ -101,6 +115,15 @@ mod tests {
         assert_eq!(t.date(), "2025-11-28");
         assert_eq!(t.date_time(), "2025-11-28 15:00 UTC");
         assert_eq!(t.rfc3339(), "2025-11-28T15:00:00Z");
+    }
+
+    #[test]
+    fn years_are_calendar_years() {
+        let t = Timestamp(1_764_342_000_000); // 2025-11-28 15:00
+        assert_eq!(t.plus_years(1).date_time(), "2026-11-28 15:00 UTC");
+        let leap = Timestamp(1_709_208_000_000); // 2024-02-29 12:00
+        assert_eq!(leap.date(), "2024-02-29");
+        assert_eq!(leap.plus_years(1).date(), "2025-02-28");
     }
 
     #[test]

@@ -122,6 +122,10 @@ mod service {
             None => Vec::new(),
         };
         let rows = crate::repo::store::summaries(&mut tx, ns.id()).await?;
+        let now = state.clock.now();
+        let rules = state.settings.program;
+        let membership = crate::program::api::membership(&mut tx, ns.id(), now, &rules).await?;
+        let sponsored = crate::program::api::perks_active(&mut tx, ns.id(), now, &rules).await?;
         let repositories = rows
             .iter()
             .filter(|r| {
@@ -139,9 +143,13 @@ mod service {
                     token_scope: caller.token_scope,
                 }) >= Rights::Read
             })
-            .map(|r| r.summary(&ns.name))
+            .map(|r| crate::repo::RepoSummary {
+                sponsored,
+                ..r.summary(&ns.name)
+            })
             .collect();
         let info = NamespaceInfo {
+            membership,
             name: ns.name.clone(),
             kind: ns.kind(),
             created_at: crate::domain::Timestamp(ns.created_at),
@@ -195,11 +203,7 @@ mod service {
             .await?
             .is_some()
         {
-            return Err(AppError {
-                kind: crate::error::ErrorKind::Conflict,
-                message: format!("“{}” already has a team “{team}”.", ns.name),
-                field: Some("team".into()),
-            });
+            return Err(AppError::conflict_field("team", format!("“{}” already has a team “{team}”.", ns.name)));
         }
         store::insert_team(&mut tx, ns.id(), team.as_str(), state.clock.now()).await?;
         tx.commit().await?;

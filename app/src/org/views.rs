@@ -3,7 +3,7 @@
 use super::NamespaceKind;
 use super::api::{AddOwner, AddTeamMember, CreateTeam, DeleteTeam, RemoveTeamMember, SetTeamGrant};
 use crate::domain::{Rights, TeamName};
-use crate::ui::{ActionError, Visibility};
+use crate::ui::{ActionError, RenewBanner, SponsoredBadge, Visibility};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -30,11 +30,14 @@ pub fn NamespacePage() -> impl IntoView {
                     let is_owner = n.viewer_rights == Rights::Admin;
                     let is_org = n.kind == NamespaceKind::Org;
                     let name = n.name.clone();
+                    let sponsored = n.membership.is_some_and(|m| m.status.perks_active());
                     view! {
                         <Title text=format!("{} — iEchor Hub", n.name)/>
+                        <RenewBanner namespace=n.name.clone() membership=n.membership/>
                         <div class="ns-head">
                             <h1 data-testid="ns-name">{n.name.clone()}</h1>
                             <span class="pill">{if is_org { "organization" } else { "user" }}</span>
+                            {sponsored.then(|| view! { <SponsoredBadge until=n.membership.map(|m| m.expires_at)/> })}
                         </div>
                         <p class="muted">
                             {format!("Since {} · {} member{}", n.created_at.date(), n.members_count,
@@ -47,6 +50,11 @@ pub fn NamespacePage() -> impl IntoView {
                             })}
                             {(is_owner && is_org).then(|| view! {
                                 <a class="button secondary" href=format!("/u/{}/settings", n.name)>"Owners and teams"</a>
+                            })}
+                            {is_org.then(|| view! {
+                                <a class="button secondary" href=format!("/u/{}/program", n.name) data-testid="program-link">
+                                    {if is_owner && !sponsored { "Apply to the Sponsored OSS program" } else { "Program" }}
+                                </a>
                             })}
                         </div>
                         <h2>"Repositories"</h2>
@@ -61,6 +69,7 @@ pub fn NamespacePage() -> impl IntoView {
                                                 {format!("{}/{}", r.namespace, r.name)}
                                             </a>
                                             " " <Visibility is_private=r.is_private/>
+                                            {(r.sponsored && !r.is_private).then(|| view! { " " <SponsoredBadge/> })}
                                             <p class="desc">{if r.description.is_empty() { "No description".to_string() } else { r.description.clone() }}</p>
                                             <p class="muted small">
                                                 {format!("{} tag{} · {} pulls", r.tag_count, if r.tag_count == 1 { "" } else { "s" }, r.pull_count)}

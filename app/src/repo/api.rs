@@ -132,15 +132,16 @@ mod service {
             created_at: now,
             tags: Vec::new(),
             viewer_rights: Rights::Admin,
+            sponsored: false,
+            sponsored_until: None,
+            membership: None,
+            scout_enabled: false,
+            badge_markdown: String::new(),
         })
     }
 
     fn conflict(ns: &str, name: &str) -> AppError {
-        AppError {
-            kind: crate::error::ErrorKind::Conflict,
-            message: format!("“{ns}/{name}” already exists; choose another name."),
-            field: Some("name".into()),
-        }
+        AppError::conflict_field("name", format!("“{ns}/{name}” already exists; choose another name."))
     }
 
     /// A repository page's data.
@@ -153,8 +154,19 @@ mod service {
         let mut tx = state.db.begin().await?;
         let (ns, repo, rights) = load_repo(&mut tx, caller, namespace, name).await?;
         let tags = store::tags(&mut tx, repo.id()).await?;
+        let now = state.clock.now();
+        let rules = state.settings.program;
+        let sponsored_until = crate::program::api::sponsored_until(&mut tx, ns.id(), now, &rules).await?;
+        let membership = crate::program::api::membership(&mut tx, ns.id(), now, &rules).await?;
+        let scout_enabled = crate::program::store::scout_enabled(&mut tx, repo.id()).await?;
+        let badge_markdown = crate::badge::markdown_snippet(&state.settings.public_url, &ns.name, &repo.name);
         tx.commit().await?;
         Ok(RepoDetail {
+            sponsored: sponsored_until.is_some(),
+            sponsored_until,
+            membership,
+            scout_enabled,
+            badge_markdown,
             namespace: ns.name,
             name: repo.name,
             description: repo.description,

@@ -36,6 +36,8 @@ pub struct RepoSummary {
     pub pull_count: i64,
     pub tag_count: i64,
     pub last_pushed_at: Option<Timestamp>,
+    /// The namespace's program perks are on (shows the badge).
+    pub sponsored: bool,
 }
 
 /// A tag: a name pointing at a manifest digest.
@@ -58,6 +60,16 @@ pub struct RepoDetail {
     pub tags: Vec<TagInfo>,
     /// The caller's rights on it.
     pub viewer_rights: Rights,
+    /// Sponsored Open Source perks are on for the namespace.
+    pub sponsored: bool,
+    /// The membership's expiry while perks are on.
+    pub sponsored_until: Option<Timestamp>,
+    /// The namespace's membership (for the renew banner).
+    pub membership: Option<crate::program::Membership>,
+    /// Scout image analysis is enabled.
+    pub scout_enabled: bool,
+    /// Markdown for the embeddable badge.
+    pub badge_markdown: String,
 }
 
 #[cfg(test)]

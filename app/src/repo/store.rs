@@ -165,6 +165,7 @@ impl SummaryRow {
             pull_count: self.pull_count,
             tag_count: self.tag_count,
             last_pushed_at: self.last_pushed_at.map(Timestamp),
+            sponsored: false,
         }
     }
 }

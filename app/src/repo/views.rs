@@ -2,7 +2,7 @@
 
 use super::api::{CreateRepository, PutTag};
 use crate::domain::{Digest, RepoName, Rights, TagName};
-use crate::ui::{ActionError, SignInFirst, Visibility, short_digest, use_auth};
+use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge, Visibility, short_digest, use_auth};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -34,12 +34,17 @@ pub fn RepoPage() -> impl IntoView {
                 Ok(d) => {
                     let full = format!("{}/{}", d.namespace, d.name);
                     let can_write = d.viewer_rights >= Rights::Write;
+                    let is_admin = d.viewer_rights >= Rights::Admin;
+                    let badge_md = d.badge_markdown.clone();
+                    let badge_src = format!("/badge/{}/{}.svg", d.namespace, d.name);
                     view! {
+                        <RenewBanner namespace=d.namespace.clone() membership=d.membership/>
                         <Title text=format!("{full} — iEchor Hub")/>
                         <p class="crumbs"><a href=format!("/u/{}", d.namespace)>{d.namespace.clone()}</a>" / "</p>
                         <div class="repo-head">
                             <h1 data-testid="repo-name">{full.clone()}</h1>
                             <Visibility is_private=d.is_private/>
+                            {d.sponsored.then(|| view! { <SponsoredBadge until=d.sponsored_until/> })}
                         </div>
                         <p class="lead" data-testid="repo-description">
                             {if d.description.is_empty() { "No description yet.".to_string() } else { d.description.clone() }}
@@ -68,7 +73,16 @@ pub fn RepoPage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
+                        {(!d.is_private).then(|| view! {
+                            <section class="panel">
+                                <h2>"Badge for your README"</h2>
+                                <p><img src=badge_src.clone() alt="iEchor sponsored OSS badge" data-testid="badge-img"/></p>
+                                <textarea class="snippet" readonly rows="2" data-testid="badge-markdown" aria-label="Badge Markdown">{badge_md.clone()}</textarea>
+                                <p class="muted small">"Also as JSON for shields.io: " <code>{format!("/badge/{}/{}.json", d.namespace, d.name)}</code></p>
+                            </section>
+                        })}
                         {can_write.then(|| view! { <TagForm action=put_tag namespace=d.namespace.clone() name=d.name.clone()/> })}
+                        {is_admin.then(|| view! { <RepoSettings namespace=d.namespace.clone() name=d.name.clone() scout=d.scout_enabled/> })}
                     }.into_any()
                 }
             })}
@@ -176,5 +190,32 @@ pub fn NewRepoPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Admin-only repository settings: Scout image analysis.
+#[component]
+fn RepoSettings(namespace: String, name: String, scout: bool) -> impl IntoView {
+    let action = ServerAction::<crate::program::api::SetScout>::new();
+    let enabled = move || match action.value().get() {
+        Some(Ok((e, _, _))) => e,
+        _ => scout,
+    };
+    view! {
+        <section class="panel" data-testid="repo-settings">
+            <h2>"Repository settings"</h2>
+            <h3>"Image analysis (iEchor Scout)"</h3>
+            <p>{move || if enabled() { "Image analysis is enabled for this repository." } else { "Image analysis is off for this repository." }}</p>
+            {move || action.value().get().and_then(|r| r.ok()).map(|(_, n, limit)| view! {
+                <p class="muted" data-testid="scout-count">{format!("{n} of {limit} repositories in this namespace have it enabled.")}</p>
+            })}
+            <ActionForm action=action>
+                <input type="hidden" name="namespace" value=namespace/>
+                <input type="hidden" name="repository" value=name/>
+                <input type="hidden" name="enabled" value=move || (!enabled()).to_string()/>
+                <ActionError value=action.value()/>
+                <button type="submit" data-testid="scout-toggle">{move || if enabled() { "Disable image analysis" } else { "Enable image analysis" }}</button>
+            </ActionForm>
+        </section>
     }
 }

@@ -1,0 +1,559 @@
+//! The Sponsored Open Source program: eligibility, applications, one-year
+//! memberships and their derived status, renewal, reminders and perks.
+//! Everything in this file is pure and shared by the browser and the server.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod views;
+
+use crate::domain::Timestamp;
+use crate::domain::clock::DAY_MS;
+use serde::{Deserialize, Serialize};
+
+/// The program's time rules (days), configurable by the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramRules {
+    /// A tag pushed to a public repository within this many days counts as active development.
+    pub activity_days: i64,
+    /// Renewal opens this many days before expiry.
+    pub renewal_window_days: i64,
+    /// Perks keep working this many days after expiry.
+    pub grace_days: i64,
+}
+
+impl Default for ProgramRules {
+    fn default() -> Self {
+        ProgramRules {
+            activity_days: 180,
+            renewal_window_days: 45,
+            grace_days: 14,
+        }
+    }
+}
+
+/// Days before expiry at which owners are reminded (plus one on entering grace).
+pub const REMINDER_DAYS: [i64; 4] = [45, 30, 7, 1];
+
+/// Scout (image analysis) quota: sponsored namespaces enable up to 100
+/// repositories, others 1.
+pub const SCOUT_LIMIT_SPONSORED: i64 = 100;
+pub const SCOUT_LIMIT_DEFAULT: i64 = 1;
+
+pub fn scout_limit(perks_active: bool) -> i64 {
+    if perks_active {
+        SCOUT_LIMIT_SPONSORED
+    } else {
+        SCOUT_LIMIT_DEFAULT
+    }
+}
+
+/// Refuses one more Scout enable when `enabled` already reaches the limit.
+pub fn check_scout_quota(enabled: i64, perks_active: bool) -> Result<(), String> {
+    let limit = scout_limit(perks_active);
+    if enabled >= limit {
+        let why = if perks_active {
+            "sponsored namespaces may enable image analysis on up to 100 repositories"
+        } else {
+            "namespaces outside the Sponsored Open Source program may enable image analysis on 1 repository"
+        };
+        return Err(format!(
+            "Image analysis is already enabled on {enabled} of {limit} repositories: {why}. Disable it on another repository first."
+        ));
+    }
+    Ok(())
+}
+
+/// A membership's state, derived from its expiry and the clock (never stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStatus {
+    Active,
+    RenewalDue,
+    Grace,
+    Expired,
+}
+
+impl MembershipStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MembershipStatus::Active => "active",
+            MembershipStatus::RenewalDue => "renewal_due",
+            MembershipStatus::Grace => "grace",
+            MembershipStatus::Expired => "expired",
+        }
+    }
+    /// Perks (badge, logos, insights, Scout quota, no rate limits) are on.
+    pub fn perks_active(self) -> bool {
+        !matches!(self, MembershipStatus::Expired)
+    }
+    /// An owner may renew now.
+    pub fn can_renew(self) -> bool {
+        matches!(self, MembershipStatus::RenewalDue | MembershipStatus::Grace)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            MembershipStatus::Active => "Active",
+            MembershipStatus::RenewalDue => "Renewal due",
+            MembershipStatus::Grace => "Expired — in grace period",
+            MembershipStatus::Expired => "Expired",
+        }
+    }
+}
+
+/// active → renewal_due from 45 days before expiry → grace for 14 days after
+/// expiry → expired.
+pub fn membership_status(expires_at: Timestamp, now: Timestamp, rules: &ProgramRules) -> MembershipStatus {
+    if now.0 < expires_at.0 - rules.renewal_window_days * DAY_MS {
+        MembershipStatus::Active
+    } else if now.0 < expires_at.0 {
+        MembershipStatus::RenewalDue
+    } else if now.0 < expires_at.0 + rules.grace_days * DAY_MS {
+        MembershipStatus::Grace
+    } else {
+        MembershipStatus::Expired
+    }
+}
+
+/// Checks an SPDX license expression: it must parse, and every license in
+/// it must be OSI-approved. The message names the licenses that are not.
+pub fn check_license(expr: &str) -> Result<(), String> {
+    let e = expr.trim();
+    if e.is_empty() {
+        return Err("Enter the project's license as an SPDX expression, such as “MIT OR Apache-2.0”.".into());
+    }
+    let parsed = spdx::Expression::parse(e).map_err(|err| {
+        format!("“{e}” is not a valid SPDX license expression ({}). Use identifiers from spdx.org/licenses, joined by AND / OR.", err.reason)
+    })?;
+    let mut bad: Vec<String> = Vec::new();
+    for r in parsed.requirements() {
+        match &r.req.license {
+            spdx::LicenseItem::Spdx { id, .. } => {
+                if !id.is_osi_approved() && !bad.contains(&id.name.to_string()) {
+                    bad.push(id.name.to_string());
+                }
+            }
+            spdx::LicenseItem::Other(other) => {
+                let name = other.to_string();
+                if !bad.contains(&name) {
+                    bad.push(name);
+                }
+            }
+        }
+    }
+    match bad.len() {
+        0 => Ok(()),
+        1 => Err(format!("{} is not an OSI-approved license; every license in the expression must be.", bad[0])),
+        _ => Err(format!("{} are not OSI-approved licenses; every license in the expression must be.", bad.join(", "))),
+    }
+}
+
+/// The eligibility checks, in the order the form shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckId {
+    PublicRepository,
+    OsiLicense,
+    ActiveDevelopment,
+    Attestations,
+}
+
+/// One line of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub id: CheckId,
+    pub passed: bool,
+    /// What was checked, or why it failed.
+    pub reason: String,
+    /// A reviewer may approve despite this failure, with a written reason.
+    pub overridable: bool,
+}
+
+/// Facts about the namespace the checklist needs (loaded by the server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct NamespaceFacts {
+    pub public_repositories: i64,
+    pub last_public_push: Option<Timestamp>,
+}
+
+/// What the applicant types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ApplicationForm {
+    pub project_name: String,
+    pub website: String,
+    pub source_url: String,
+    pub license: String,
+    pub description: String,
+    #[serde(default)]
+    pub attest_public: bool,
+    #[serde(default)]
+    pub attest_osd: bool,
+    #[serde(default)]
+    pub attest_noncommercial: bool,
+}
+
+/// Runs the four checks. The same function runs live in the browser and again
+/// on the server at submit.
+pub fn checklist(
+    facts: &NamespaceFacts,
+    form: &ApplicationForm,
+    now: Timestamp,
+    rules: &ProgramRules,
+) -> Vec<Check> {
+    let public = facts.public_repositories > 0;
+    let license = check_license(&form.license);
+    let active = facts
+        .last_public_push
+        .is_some_and(|t| now.0 - t.0 <= rules.activity_days * DAY_MS);
+    let attest_missing: Vec<&str> = [
+        (form.attest_public, "the namespace's images are public"),
+        (form.attest_osd, "the project meets the Open Source Definition"),
+        (form.attest_noncommercial, "there is no pathway to commercialization"),
+    ]
+    .iter()
+    .filter(|(given, _)| !given)
+    .map(|(_, what)| *what)
+    .collect();
+    vec![
+        Check {
+            id: CheckId::PublicRepository,
+            passed: public,
+            reason: if public {
+                format!("{} public repositor{}.", facts.public_repositories, if facts.public_repositories == 1 { "y" } else { "ies" })
+            } else {
+                "The namespace has no public repository: make at least one repository public.".into()
+            },
+            overridable: false,
+        },
+        Check {
+            id: CheckId::OsiLicense,
+            passed: license.is_ok(),
+            reason: match license {
+                Ok(()) => format!("“{}” is OSI-approved.", form.license.trim()),
+                Err(e) => e,
+            },
+            overridable: false,
+        },
+        Check {
+            id: CheckId::ActiveDevelopment,
+            passed: active,
+            reason: match facts.last_public_push {
+                Some(t) if active => format!("Last push to a public repository: {}.", t.date()),
+                Some(t) => format!(
+                    "The last push to a public repository was on {}, more than {} days ago. A reviewer may still approve with a written reason.",
+                    t.date(),
+                    rules.activity_days
+                ),
+                None => format!(
+                    "No tag has been pushed to a public repository yet (needed within the last {} days). A reviewer may still approve with a written reason.",
+                    rules.activity_days
+                ),
+            },
+            overridable: true,
+        },
+        Check {
+            id: CheckId::Attestations,
+            passed: attest_missing.is_empty(),
+            reason: if attest_missing.is_empty() {
+                "All three statements confirmed.".into()
+            } else {
+                format!("Confirm that {}.", attest_missing.join("; that "))
+            },
+            overridable: false,
+        },
+    ]
+}
+
+/// The checks that block a submission (all failures but overridable ones).
+pub fn blocking(checks: &[Check]) -> Vec<&Check> {
+    checks.iter().filter(|c| !c.passed && !c.overridable).collect()
+}
+
+/// Checks the free-text fields of the form.
+pub fn validate_form(form: &ApplicationForm) -> Result<(), (&'static str, String)> {
+    let name = form.project_name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(("project_name", "Give the project's name (up to 100 characters).".into()));
+    }
+    for (field, url, what) in [
+        ("website", &form.website, "project website"),
+        ("source_url", &form.source_url, "source repository URL"),
+    ] {
+        let u = url.trim();
+        if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() < 12 || u.len() > 300 || u.contains(char::is_whitespace) {
+            return Err((field, format!("Enter the {what} as a full http(s) address, such as https://example.org/project.")));
+        }
+    }
+    let d = form.description.trim();
+    if d.chars().count() < 10 || d.chars().count() > 1000 {
+        return Err(("description", "Describe the project in 10 to 1000 characters.".into()));
+    }
+    Ok(())
+}
+
+/// An application's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Submitted,
+    ChangesRequested,
+    Approved,
+    Rejected,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::ChangesRequested => "changes_requested",
+            ApplicationStatus::Approved => "approved",
+            ApplicationStatus::Rejected => "rejected",
+        }
+    }
+    pub fn parse(s: &str) -> ApplicationStatus {
+        match s {
+            "changes_requested" => ApplicationStatus::ChangesRequested,
+            "approved" => ApplicationStatus::Approved,
+            "rejected" => ApplicationStatus::Rejected,
+            _ => ApplicationStatus::Submitted,
+        }
+    }
+    pub fn is_open(self) -> bool {
+        matches!(self, ApplicationStatus::Submitted | ApplicationStatus::ChangesRequested)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ApplicationStatus::Submitted => "Submitted — waiting for review",
+            ApplicationStatus::ChangesRequested => "Changes requested",
+            ApplicationStatus::Approved => "Approved",
+            ApplicationStatus::Rejected => "Rejected",
+        }
+    }
+}
+
+/// A message on an application (decision reasons, reviewer requests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// An application as the applicant and reviewers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: i64,
+    pub namespace: String,
+    pub is_renewal: bool,
+    pub status: ApplicationStatus,
+    pub form: ApplicationForm,
+    pub submitted_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub messages: Vec<AuditEntry>,
+}
+
+/// A membership as shown: dates and derived status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub starts_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub status: MembershipStatus,
+    /// When renewal opens.
+    pub renewal_opens_at: Timestamp,
+    /// When perks stop.
+    pub grace_ends_at: Timestamp,
+}
+
+impl Membership {
+    pub fn derive(starts_at: Timestamp, expires_at: Timestamp, now: Timestamp, rules: &ProgramRules) -> Membership {
+        Membership {
+            starts_at,
+            expires_at,
+            status: membership_status(expires_at, now, rules),
+            renewal_opens_at: Timestamp(expires_at.0 - rules.renewal_window_days * DAY_MS),
+            grace_ends_at: Timestamp(expires_at.0 + rules.grace_days * DAY_MS),
+        }
+    }
+}
+
+/// The program page of one namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramOverview {
+    pub namespace: String,
+    pub is_org: bool,
+    pub viewer_is_owner: bool,
+    pub membership: Option<Membership>,
+    pub open_application: Option<Application>,
+    pub last_application: Option<Application>,
+    pub facts: NamespaceFacts,
+    pub rules: ProgramRules,
+    pub now: Timestamp,
+    pub scout_enabled: Vec<String>,
+    pub scout_limit: i64,
+}
+
+/// A review-queue entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueItem {
+    pub application: Application,
+    pub checks: Vec<Check>,
+    pub public_repositories: Vec<crate::repo::RepoSummary>,
+    pub age_days: i64,
+}
+
+/// An in-app notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: i64,
+    pub body: String,
+    pub link: String,
+    pub created_at: Timestamp,
+    pub read: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp(1_767_225_600_000);
+
+    #[test]
+    fn status_across_a_year_day_by_day() {
+        let rules = ProgramRules::default();
+        let expires = T0.plus_days(365);
+        for day in 0..=400 {
+            let now = T0.plus_days(day);
+            let s = membership_status(expires, now, &rules);
+            let want = if day < 365 - 45 {
+                MembershipStatus::Active
+            } else if day < 365 {
+                MembershipStatus::RenewalDue
+            } else if day < 365 + 14 {
+                MembershipStatus::Grace
+            } else {
+                MembershipStatus::Expired
+            };
+            assert_eq!(s, want, "day {day}");
+            assert_eq!(s.perks_active(), day < 379, "perks on day {day}");
+        }
+        // Exact boundaries, to the millisecond.
+        let at = |ms: i64| membership_status(expires, Timestamp(ms), &rules);
+        let due = expires.0 - 45 * DAY_MS;
+        assert_eq!(at(due - 1), MembershipStatus::Active);
+        assert_eq!(at(due), MembershipStatus::RenewalDue);
+        assert_eq!(at(expires.0 - 1), MembershipStatus::RenewalDue);
+        assert_eq!(at(expires.0), MembershipStatus::Grace);
+        let end = expires.0 + 14 * DAY_MS;
+        assert_eq!(at(end - 1), MembershipStatus::Grace);
+        assert_eq!(at(end), MembershipStatus::Expired);
+        // A different grace period is honoured.
+        let long = ProgramRules { grace_days: 30, ..rules };
+        assert_eq!(membership_status(expires, Timestamp(end), &long), MembershipStatus::Grace);
+    }
+
+    #[test]
+    fn licenses() {
+        let pass = [
+            "MIT",
+            "Apache-2.0",
+            "MIT OR Apache-2.0",
+            "(MIT OR Apache-2.0) AND BSD-3-Clause",
+            "GPL-2.0-only WITH Classpath-exception-2.0",
+            "GPL-3.0-or-later",
+            "LGPL-2.1-only",
+            "MPL-2.0",
+            "BSD-2-Clause",
+            "ISC",
+            "AGPL-3.0-only",
+            "EPL-2.0",
+            "  MIT  ",
+            "Apache-2.0 AND MIT",
+            "Zlib",
+        ];
+        for e in pass {
+            assert_eq!(check_license(e), Ok(()), "{e}");
+        }
+        let fail = [
+            ("BUSL-1.1", "BUSL-1.1"),
+            ("SSPL-1.0", "SSPL-1.0"),
+            ("MIT OR BUSL-1.1", "BUSL-1.1"),
+            ("Elastic-2.0", "Elastic-2.0"),
+            ("CC-BY-NC-4.0", "CC-BY-NC-4.0"),
+            ("LicenseRef-Proprietary", "LicenseRef-Proprietary"),
+            ("BUSL-1.1 AND SSPL-1.0", "BUSL-1.1, SSPL-1.0"),
+        ];
+        for (e, named) in fail {
+            let msg = check_license(e).expect_err(e);
+            assert!(msg.contains(named), "{e}: {msg}");
+        }
+        for bad in ["", "MIT OR", "NotALicense-9", "MIT AND AND Apache-2.0", "(MIT"] {
+            assert!(check_license(bad).is_err(), "{bad:?} must not parse");
+        }
+        assert!(check_license("MIT OR").expect_err("x").contains("not a valid SPDX"));
+    }
+
+    #[test]
+    fn scout_quota() {
+        assert!(check_scout_quota(0, false).is_ok());
+        assert!(check_scout_quota(1, false).is_err());
+        assert!(check_scout_quota(99, true).is_ok());
+        let e = check_scout_quota(100, true).expect_err("101st");
+        assert!(e.contains("100 of 100"), "{e}");
+        assert_eq!(scout_limit(true), 100);
+        assert_eq!(scout_limit(false), 1);
+    }
+
+    fn form() -> ApplicationForm {
+        ApplicationForm {
+            project_name: "Fluent Bit".into(),
+            website: "https://fluentbit.io".into(),
+            source_url: "https://github.com/fluent/fluent-bit".into(),
+            license: "Apache-2.0".into(),
+            description: "Logs and metrics processor".into(),
+            attest_public: true,
+            attest_osd: true,
+            attest_noncommercial: true,
+        }
+    }
+
+    #[test]
+    fn checklist_reasons() {
+        let rules = ProgramRules::default();
+        let facts = NamespaceFacts { public_repositories: 2, last_public_push: Some(T0.plus_days(-10)) };
+        let c = checklist(&facts, &form(), T0, &rules);
+        assert!(c.iter().all(|c| c.passed), "{c:?}");
+        assert!(blocking(&c).is_empty());
+
+        let stale = NamespaceFacts { public_repositories: 0, last_public_push: Some(T0.plus_days(-181)) };
+        let mut f = form();
+        f.license = "SSPL-1.0".into();
+        f.attest_osd = false;
+        let c = checklist(&stale, &f, T0, &rules);
+        assert!(c.iter().all(|c| !c.passed));
+        let b: Vec<CheckId> = blocking(&c).iter().map(|c| c.id).collect();
+        assert_eq!(b, vec![CheckId::PublicRepository, CheckId::OsiLicense, CheckId::Attestations]);
+        assert!(c[2].reason.contains("180 days"));
+        assert!(c[3].reason.contains("Open Source Definition"));
+        // Exactly 180 days ago still counts.
+        let edge = NamespaceFacts { public_repositories: 1, last_public_push: Some(T0.plus_days(-180)) };
+        assert!(checklist(&edge, &form(), T0, &rules)[2].passed);
+    }
+
+    #[test]
+    fn form_fields() {
+        assert!(validate_form(&form()).is_ok());
+        let mut f = form();
+        f.website = "fluentbit.io".into();
+        assert_eq!(validate_form(&f).map_err(|e| e.0), Err("website"));
+        let mut f = form();
+        f.description = "short".into();
+        assert_eq!(validate_form(&f).map_err(|e| e.0), Err("description"));
+        let mut f = form();
+        f.project_name = " ".into();
+        assert_eq!(validate_form(&f).map_err(|e| e.0), Err("project_name"));
+    }
+}

@@ -1,0 +1,355 @@
+//! Program pages: the public description, a namespace's Program page with the
+//! application form and live checklist, the staff review queue, the audit log.
+
+use super::api::{DecideApplication, Renew, SubmitApplication};
+use super::{ApplicationForm, ApplicationStatus, Check, MembershipStatus, ProgramOverview};
+use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge, use_auth};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// `/program`: the program as publishers read it.
+#[component]
+pub fn ProgramInfoPage() -> impl IntoView {
+    view! {
+        <Title text="Sponsored Open Source program — iEchor Hub"/>
+        <h1>"iEchor-Sponsored Open Source program"</h1>
+        <p class="lead">
+            "Images in this program are published and maintained by open-source projects sponsored by iEchor. "
+            "They carry a special badge, so users can tell projects iEchor has verified as trusted, secure and active open source."
+        </p>
+        <p><SponsoredBadge/></p>
+        <section class="panel">
+            <h2>"What sponsored projects get"</h2>
+            <ul class="perks">
+                <li><strong>"Repository logo"</strong>" — upload a PNG or JPEG logo per repository (120×120 to 1000×1000 pixels, up to 5 MB) that overrides the organization logo."</li>
+                <li><strong>"Verified Sponsored OSS badge"</strong>" — on the organization, every repository, search results, and an embeddable badge for your README."</li>
+                <li><strong>"Insights and analytics"</strong>" — pulls by tag and digest, by region, cloud provider and client; choose the time span and export a summary or the raw data."</li>
+                <li><strong>"iEchor Scout"</strong>" — enable image analysis on up to 100 repositories for free."</li>
+                <li><strong>"No rate limits"</strong>" — program members and everyone pulling the namespace's public images get unlimited pulls and egress."</li>
+                <li><strong>"Discoverability"</strong>" — a search filter for Sponsored OSS, and sponsored repositories rank first among equally relevant results."</li>
+            </ul>
+            <p>"The benefits last one year; renew every year while the project meets the requirements. We remind owners 45, 30, 7 and 1 days before the end, and perks keep working for a 14-day grace period."</p>
+        </section>
+        <section class="panel">
+            <h2>"Who is eligible"</h2>
+            <p>"A publisher qualifies when the project:"</p>
+            <ul>
+                <li>"shares its namespace in public repositories;"</li>
+                <li>"meets the Open Source Initiative's definition: every license in its SPDX expression is OSI-approved;"</li>
+                <li>"is in active development: a tag pushed to a public repository within the last 180 days;"</li>
+                <li>"has no pathway to commercialization."</li>
+            </ul>
+        </section>
+        <section class="panel">
+            <h2>"How to apply"</h2>
+            <ol>
+                <li>"Sign in and create an organization for the project (Settings → Create an organization)."</li>
+                <li>"Publish at least one public repository."</li>
+                <li>"Open the organization's page and choose " <strong>"Program"</strong> ". The form checks your eligibility as you type."</li>
+                <li>"A reviewer answers in the review queue; you see the status and their messages on the Program page."</li>
+            </ol>
+            <a class="button" href="/settings">"Get started"</a>
+        </section>
+    }
+}
+
+fn check_view(c: &Check) -> impl IntoView + use<> {
+    let (icon, class) = if c.passed {
+        ("✓", "check ok")
+    } else if c.overridable {
+        ("!", "check warn")
+    } else {
+        ("✗", "check bad")
+    };
+    let title = match c.id {
+        super::CheckId::PublicRepository => "Public repository",
+        super::CheckId::OsiLicense => "OSI-approved license",
+        super::CheckId::ActiveDevelopment => "Active development",
+        super::CheckId::Attestations => "Statements confirmed",
+    };
+    view! {
+        <li class=class data-check=format!("{:?}", c.id) data-passed=c.passed.to_string()>
+            <span class="icon" aria-hidden="true">{icon}</span>
+            <span><strong>{title}</strong>" — "{c.reason.clone()}</span>
+        </li>
+    }
+}
+
+/// A checklist.
+#[component]
+pub fn Checklist(checks: Vec<Check>) -> impl IntoView {
+    view! { <ul class="checklist" data-testid="checklist">{checks.iter().map(check_view).collect_view()}</ul> }
+}
+
+/// `/u/{ns}/program`
+#[component]
+pub fn OrgProgramPage() -> impl IntoView {
+    let params = use_params_map();
+    let ns = Memo::new(move |_| params.read().get("ns").unwrap_or_default());
+    let submit = ServerAction::<SubmitApplication>::new();
+    let renew = ServerAction::<Renew>::new();
+    let overview = Resource::new_blocking(
+        move || (ns.get(), submit.version().get(), renew.version().get()),
+        |(n, _, _)| super::api::program_overview(n),
+    );
+    view! {
+        <Title text=move || format!("{} · Sponsored Open Source — iEchor Hub", ns.get())/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || overview.get().map(|r| match r {
+                Err(e) => view! { <h1>"Program"</h1><p class="error-box">{e.message}</p> }.into_any(),
+                Ok(o) => view! { <OrgProgram o=o submit=submit renew=renew/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn OrgProgram(o: ProgramOverview, submit: ServerAction<SubmitApplication>, renew: ServerAction<Renew>) -> impl IntoView {
+    let ns = o.namespace.clone();
+    let status = o.membership.map(|m| m.status);
+    let perks_on = status.is_some_and(|s| s.perks_active());
+    let can_renew = o.viewer_is_owner && status.is_some_and(|s| s.can_renew()) && o.open_application.is_none();
+    let open = o.open_application.clone();
+    let show_form = o.viewer_is_owner
+        && o.is_org
+        && match &open {
+            Some(a) => a.status == ApplicationStatus::ChangesRequested,
+            None => !matches!(status, Some(MembershipStatus::Active | MembershipStatus::RenewalDue | MembershipStatus::Grace)),
+        };
+    let prefill = open
+        .as_ref()
+        .map(|a| a.form.clone())
+        .or_else(|| o.last_application.as_ref().map(|a| a.form.clone()))
+        .unwrap_or_default();
+    let last_closed = o
+        .last_application
+        .clone()
+        .filter(|a| !a.status.is_open() && open.is_none());
+    let ns_for_renew = ns.clone();
+    view! {
+        <p class="crumbs"><a href=format!("/u/{ns}")>{ns.clone()}</a>" / program"</p>
+        <div class="ns-head">
+            <h1>"Sponsored Open Source"</h1>
+            {perks_on.then(|| view! { <SponsoredBadge until=o.membership.map(|m| m.expires_at)/> })}
+        </div>
+        <RenewBanner namespace=ns.clone() membership=o.membership/>
+        <section class="panel" data-testid="membership">
+            <h2>"Membership"</h2>
+            {match o.membership {
+                None => view! { <p>"Not a member of the program yet. " <a href="/program">"What the program offers"</a></p> }.into_any(),
+                Some(m) => view! {
+                    <p><strong data-testid="membership-status">{m.status.label()}</strong></p>
+                    <p class="muted">{format!(
+                        "From {} to {} · renewal opens {} · perks end {}",
+                        m.starts_at.date(), m.expires_at.date(), m.renewal_opens_at.date(), m.grace_ends_at.date()
+                    )}</p>
+                }.into_any(),
+            }}
+            {can_renew.then(|| view! {
+                <ActionForm action=renew>
+                    <input type="hidden" name="namespace" value=ns_for_renew/>
+                    <p>"Renewing re-runs the eligibility checks on your last answers and sends a renewal to the reviewers. An approved renewal extends the membership by one year from its current end date."</p>
+                    <ActionError value=renew.value()/>
+                    <button type="submit" data-testid="renew">"Renew for another year"</button>
+                </ActionForm>
+            })}
+            <p class="muted">{format!("Image analysis (Scout): {} of {} repositories enabled", o.scout_enabled.len(), o.scout_limit)}
+                {(!o.scout_enabled.is_empty()).then(|| format!(" — {}", o.scout_enabled.join(", ")))}</p>
+        </section>
+        {open.clone().map(|a| view! {
+            <section class="panel" data-testid="open-application">
+                <h2>{if a.is_renewal { "Renewal application" } else { "Application" }}" #"{a.id}</h2>
+                <p><strong data-testid="application-status">{a.status.label()}</strong></p>
+                <p class="muted">{format!("Submitted {} by {} · project {}", a.created_at.date(), a.submitted_by, a.form.project_name)}</p>
+                <Messages messages=a.messages.clone()/>
+            </section>
+        })}
+        {last_closed.map(|a| view! {
+            <section class="panel">
+                <h2>"Last application #"{a.id}</h2>
+                <p><strong>{a.status.label()}</strong></p>
+                <Messages messages=a.messages.clone()/>
+            </section>
+        })}
+        {(!o.is_org && o.viewer_is_owner).then(|| view! {
+            <p class="notice">"The program sponsors organizations. Create an organization for the project under Settings, then apply from its Program page."</p>
+        })}
+        {show_form.then(|| view! { <ApplyForm o=o.clone() prefill=prefill.clone() submit=submit/> })}
+        {o.viewer_is_owner.then(|| view! { <p><a href=format!("/u/{ns}/audit")>"Audit log"</a></p> })}
+    }
+}
+
+#[component]
+fn Messages(messages: Vec<super::AuditEntry>) -> impl IntoView {
+    view! {
+        <ul class="messages" data-testid="messages">
+            {messages.into_iter().map(|m| view! {
+                <li>
+                    <span class="muted small">{m.at.date_time()}" · "{m.actor}" · "{m.action.replace('_', " ")}</span>
+                    {(!m.detail.is_empty()).then(|| view! { <p>{m.detail}</p> })}
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// The application form with its live checklist (the shared rules, in wasm).
+#[component]
+fn ApplyForm(o: ProgramOverview, prefill: ApplicationForm, submit: ServerAction<SubmitApplication>) -> impl IntoView {
+    let project = RwSignal::new(prefill.project_name.clone());
+    let website = RwSignal::new(prefill.website.clone());
+    let source = RwSignal::new(prefill.source_url.clone());
+    let license = RwSignal::new(prefill.license.clone());
+    let description = RwSignal::new(prefill.description.clone());
+    let a_public = RwSignal::new(prefill.attest_public);
+    let a_osd = RwSignal::new(prefill.attest_osd);
+    let a_nc = RwSignal::new(prefill.attest_noncommercial);
+    let o2 = o.clone();
+    let checks = Memo::new(move |_| {
+        let form = ApplicationForm {
+            project_name: project.get(),
+            website: website.get(),
+            source_url: source.get(),
+            license: license.get(),
+            description: description.get(),
+            attest_public: a_public.get(),
+            attest_osd: a_osd.get(),
+            attest_noncommercial: a_nc.get(),
+        };
+        super::api::live_checks(&o2, &form)
+    });
+    let blocked = move || !super::blocking(&checks.get()).is_empty();
+    let ns = o.namespace.clone();
+    view! {
+        <section class="panel">
+            <h2>"Apply to the program"</h2>
+            <ActionForm action=submit attr:class="apply-form" attr:data-testid="apply-form">
+                <input type="hidden" name="namespace" value=ns/>
+                <label for="project_name">"Project name"</label>
+                <input id="project_name" name="project_name" required prop:value=project on:input=move |ev| project.set(event_target_value(&ev))/>
+                <label for="website">"Project website"</label>
+                <input id="website" name="website" placeholder="https://" required prop:value=website on:input=move |ev| website.set(event_target_value(&ev))/>
+                <label for="source_url">"Source repository URL"</label>
+                <input id="source_url" name="source_url" placeholder="https://github.com/…" required prop:value=source on:input=move |ev| source.set(event_target_value(&ev))/>
+                <label for="license">"License (SPDX expression)"</label>
+                <input id="license" name="license" placeholder="MIT OR Apache-2.0" required prop:value=license on:input=move |ev| license.set(event_target_value(&ev))/>
+                <label for="description">"Short description"</label>
+                <textarea id="description" name="description" rows="3" required prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                <fieldset class="attest">
+                    <legend>"I confirm that"</legend>
+                    <label class="check"><input type="checkbox" name="attest_public" value="true" prop:checked=a_public on:change=move |ev| a_public.set(event_target_checked(&ev))/>" the namespace's images are public"</label>
+                    <label class="check"><input type="checkbox" name="attest_osd" value="true" prop:checked=a_osd on:change=move |ev| a_osd.set(event_target_checked(&ev))/>" the project meets the Open Source Definition"</label>
+                    <label class="check"><input type="checkbox" name="attest_noncommercial" value="true" prop:checked=a_nc on:change=move |ev| a_nc.set(event_target_checked(&ev))/>" the project has no pathway to commercialization"</label>
+                </fieldset>
+                <h3>"Eligibility"</h3>
+                {move || view! { <Checklist checks=checks.get()/> }}
+                <ActionError value=submit.value()/>
+                <button type="submit" data-testid="submit-application" disabled=blocked>"Submit application"</button>
+                {move || blocked().then(|| view! { <p class="muted small">"Fix the items marked ✗ to submit. An item marked ! can be overridden by the reviewer."</p> })}
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/review`: the staff review queue.
+#[component]
+pub fn ReviewQueuePage() -> impl IntoView {
+    let decide = ServerAction::<DecideApplication>::new();
+    let queue = Resource::new(move || decide.version().get(), |_| super::api::review_queue());
+    let auth = use_auth();
+    view! {
+        <Title text="Review queue — iEchor Hub"/>
+        <h1>"Program review queue"</h1>
+        <ActionError value=decide.value()/>
+        {move || decide.value().get().and_then(|r| r.ok()).map(|a| view! {
+            <p class="notice" data-testid="decision-notice">{format!("Application #{} for {} is now {}.", a.id, a.namespace, a.status.as_str().replace('_', " "))}</p>
+        })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || queue.get().map(|r| match r {
+                Err(e) if auth.current().is_none() => { let _ = e; view! { <SignInFirst/> }.into_any() }
+                Err(e) => view! { <p class="error-box">{e.message}</p> }.into_any(),
+                Ok((items, waiting)) => view! {
+                    <p class="muted">{format!("{} waiting for review, oldest first · {} waiting for applicants", items.len(), waiting.len())}</p>
+                    {items.is_empty().then(|| view! { <p class="panel">"The queue is empty."</p> })}
+                    {items.into_iter().map(|it| {
+                        let a = it.application.clone();
+                        let id = a.id;
+                        view! {
+                            <article class="panel review" data-testid=format!("review-{}", a.namespace)>
+                                <div class="ns-head">
+                                    <h2><a href=format!("/u/{}", a.namespace)>{a.namespace.clone()}</a>" — "{a.form.project_name.clone()}</h2>
+                                    {a.is_renewal.then(|| view! { <span class="pill renewal">"renewal"</span> })}
+                                    <span class="pill">{format!("waiting {} day{}", it.age_days, if it.age_days == 1 { "" } else { "s" })}</span>
+                                </div>
+                                <p class="muted">{format!("#{} · submitted {} by {} · license {}", a.id, a.created_at.date(), a.submitted_by, a.form.license)}</p>
+                                <p>{a.form.description.clone()}</p>
+                                <p><a href=a.form.website.clone() rel="nofollow noopener">{a.form.website.clone()}</a>" · "
+                                   <a href=a.form.source_url.clone() rel="nofollow noopener">{a.form.source_url.clone()}</a></p>
+                                <h3>"Checklist now"</h3>
+                                <Checklist checks=it.checks.clone()/>
+                                <h3>"Public repositories"</h3>
+                                <ul class="plain">
+                                    {it.public_repositories.iter().map(|r| view! {
+                                        <li><a href=format!("/r/{}/{}", r.namespace, r.name)>{r.name.clone()}</a>
+                                            <span class="muted small">{format!(" · {} tags{}", r.tag_count, r.last_pushed_at.map(|t| format!(" · last push {}", t.date())).unwrap_or_default())}</span></li>
+                                    }).collect_view()}
+                                </ul>
+                                <Messages messages=a.messages.clone()/>
+                                <ActionForm action=decide attr:class="decide">
+                                    <input type="hidden" name="id" value=id/>
+                                    <fieldset>
+                                        <legend>"Decision"</legend>
+                                        <label class="check"><input type="radio" name="decision" value="approve" checked/>" Approve (one-year membership)"</label>
+                                        <label class="check"><input type="radio" name="decision" value="request_changes"/>" Request changes"</label>
+                                        <label class="check"><input type="radio" name="decision" value="reject"/>" Reject"</label>
+                                    </fieldset>
+                                    <label for=format!("reason-{id}")>"Message to the applicant (required to reject, request changes, or override the activity check)"</label>
+                                    <textarea id=format!("reason-{id}") name="reason" rows="2"></textarea>
+                                    <button type="submit" data-testid="decide">"Record decision"</button>
+                                </ActionForm>
+                                <p><a href=format!("/u/{}/audit", a.namespace)>"Audit log"</a></p>
+                            </article>
+                        }
+                    }).collect_view()}
+                    {(!waiting.is_empty()).then(|| view! {
+                        <h2>"Waiting for applicants"</h2>
+                        <ul class="plain">
+                            {waiting.into_iter().map(|a| view! {
+                                <li><a href=format!("/u/{}/program", a.namespace)>{a.namespace.clone()}</a>
+                                    <span class="muted small">{format!(" · #{} · changes requested", a.id)}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// `/u/{ns}/audit`: who did what, when and why.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let params = use_params_map();
+    let ns = Memo::new(move |_| params.read().get("ns").unwrap_or_default());
+    let log = Resource::new(move || ns.get(), super::api::audit_log_fn);
+    view! {
+        <Title text=move || format!("{} · audit log — iEchor Hub", ns.get())/>
+        <h1>{move || ns.get()}" · audit log"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || log.get().map(|r| match r {
+                Err(e) => view! { <p class="error-box">{e.message}</p> }.into_any(),
+                Ok(entries) => view! {
+                    <table data-testid="audit-table">
+                        <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Why / detail"</th></tr></thead>
+                        <tbody>
+                            {entries.into_iter().map(|e| view! {
+                                <tr><td>{e.at.date_time()}</td><td>{e.actor}</td><td>{e.action.replace('_', " ")}</td><td>{e.detail}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
