@@ -6,6 +6,7 @@ use crate::domain::Timestamp;
 use crate::domain::ids::UserId;
 use crate::domain::{Rights, clock::DAY_MS};
 use crate::org::store as orgs;
+use crate::program::store as program;
 use crate::repo::store as repos;
 use sha2::{Digest as _, Sha256};
 
@@ -78,6 +79,34 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
                     &["nightly"],
                 ),
             ],
+        ),
+        (
+            "openlens",
+            "carol",
+            &[
+                (
+                    "lens-server",
+                    "Open observability lens: the server",
+                    false,
+                    &["2.3.1", "latest"],
+                ),
+                (
+                    "lens-cli",
+                    "Command-line client for openlens",
+                    false,
+                    &["2.3.0"],
+                ),
+            ],
+        ),
+        (
+            "tinyproj",
+            "bobby",
+            &[(
+                "tiny-http",
+                "A tiny static HTTP server",
+                false,
+                &["0.4.0", "latest"],
+            )],
         ),
         (
             "acmecorp",
@@ -164,6 +193,86 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
                 "latest",
                 &demo_digest(user, name, "latest"),
                 now.plus_days(-3),
+            )
+            .await?;
+        }
+    }
+    // The program: fluentorg is sponsored, openlens is due for renewal,
+    // tinyproj has an application waiting in the review queue.
+    let reviewer = u("reviewer");
+    type AppPlan<'a> = (&'a str, &'a str, &'a str, &'a str, i64, Option<i64>);
+    let apps: &[AppPlan] = &[
+        // (org, owner, project, license, applied days ago, approved days ago)
+        (
+            "fluentorg",
+            "alice",
+            "Fluent Bit and Fluentd",
+            "Apache-2.0",
+            103,
+            Some(100),
+        ),
+        (
+            "openlens",
+            "carol",
+            "openlens",
+            "MIT OR Apache-2.0",
+            348,
+            Some(345),
+        ),
+        ("tinyproj", "bobby", "tiny-http", "MIT", 3, None),
+    ];
+    for (org, owner, project, license, applied, approved) in apps {
+        let Some(ns) = orgs::namespace_by_name(&mut tx, org).await? else {
+            continue;
+        };
+        let form = crate::program::ApplicationForm {
+            project_name: project.to_string(),
+            website: format!("https://{org}.example.org"),
+            source_url: format!("https://github.com/{org}/{org}"),
+            license: license.to_string(),
+            description: format!(
+                "{project}: open-source tooling maintained by the {org} community."
+            ),
+            attest_public: true,
+            attest_osd: true,
+            attest_noncommercial: true,
+        };
+        let at = now.plus_days(-applied);
+        let id = program::insert_application(&mut tx, ns.id(), false, &form, u(owner), at).await?;
+        program::audit(
+            &mut tx,
+            ns.id(),
+            Some(id),
+            Some(u(owner)),
+            "submitted",
+            project,
+            at,
+        )
+        .await?;
+        if let Some(days) = approved {
+            let on = now.plus_days(-days);
+            let expires = on.plus_years(1);
+            program::decide(
+                &mut tx,
+                id,
+                crate::program::ApplicationStatus::Submitted,
+                crate::program::ApplicationStatus::Approved,
+                reviewer,
+                on,
+            )
+            .await?;
+            program::upsert_membership(&mut tx, ns.id(), on, expires, on).await?;
+            program::audit(
+                &mut tx,
+                ns.id(),
+                Some(id),
+                Some(reviewer),
+                "approved",
+                &format!(
+                    "Welcome to the program! (Membership until {}.)",
+                    expires.date()
+                ),
+                on,
             )
             .await?;
         }

@@ -266,7 +266,11 @@ async fn apply(
     Ok((StatusCode::CREATED, Json(j)).into_response())
 }
 
-async fn renew(State(s): State<AppState>, caller: Caller, Path(ns): Path<String>) -> AppResult<Response> {
+async fn renew(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(ns): Path<String>,
+) -> AppResult<Response> {
     let (a, checks) = crate::program::api::renew(&s, &caller, &ns).await?;
     let mut j = application_json(&a);
     j["checklist"] = json!(checks);
@@ -308,7 +312,11 @@ async fn decide(
         "request-changes" => Decision::RequestChanges,
         _ => return Err(not_found().await),
     };
-    let b: ReasonBody = if body.is_empty() { ReasonBody::default() } else { parse_json(&body)? };
+    let b: ReasonBody = if body.is_empty() {
+        ReasonBody::default()
+    } else {
+        parse_json(&body)?
+    };
     let a = crate::program::api::decide(&s, &caller, id, decision, &b.reason).await?;
     Ok(Json(application_json(&a)))
 }
@@ -325,6 +333,9 @@ async fn set_scout(
     body: Bytes,
 ) -> AppResult<Json<Value>> {
     let b: EnabledBody = parse_json(&body)?;
-    let (enabled, count, limit) = crate::program::api::set_scout(&s, &caller, &ns, &repo, b.enabled).await?;
-    Ok(Json(json!({"enabled": enabled, "enabled_in_namespace": count, "limit": limit})))
+    let (enabled, count, limit) =
+        crate::program::api::set_scout(&s, &caller, &ns, &repo, b.enabled).await?;
+    Ok(Json(
+        json!({"enabled": enabled, "enabled_in_namespace": count, "limit": limit}),
+    ))
 }

@@ -82,7 +82,9 @@ pub fn SignInFirst() -> impl IntoView {
 
 /// The verified "Sponsored OSS" badge. Hover or focus explains it.
 #[component]
-pub fn SponsoredBadge(#[prop(default = None)] until: Option<crate::domain::Timestamp>) -> impl IntoView {
+pub fn SponsoredBadge(
+    #[prop(default = None)] until: Option<crate::domain::Timestamp>,
+) -> impl IntoView {
     let tip = match until {
         Some(t) => format!(
             "Sponsored Open Source: iEchor verified this namespace as an active, non-commercial open-source project (membership until {}). Its public images have no pull rate limits.",
@@ -106,7 +108,10 @@ pub fn SponsoredBadge(#[prop(default = None)] until: Option<crate::domain::Times
 /// The banner shown on every page of a namespace whose renewal is due or
 /// whose membership is in its grace period.
 #[component]
-pub fn RenewBanner(namespace: String, membership: Option<crate::program::Membership>) -> impl IntoView {
+pub fn RenewBanner(
+    namespace: String,
+    membership: Option<crate::program::Membership>,
+) -> impl IntoView {
     use crate::program::MembershipStatus;
     membership.and_then(|m| {
         let text = match m.status {
@@ -135,7 +140,10 @@ pub fn RenewBanner(namespace: String, membership: Option<crate::program::Members
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let mark = ServerAction::<crate::program::api::MarkNotificationsRead>::new();
-    let data = Resource::new(move || mark.version().get(), |_| crate::program::api::notifications_fn());
+    let data = Resource::new(
+        move || mark.version().get(),
+        |_| crate::program::api::notifications_fn(),
+    );
     let (open, set_open) = signal(false);
     view! {
         <div class="bell">

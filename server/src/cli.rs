@@ -231,7 +231,12 @@ async fn serve(config: Config) -> CliResult {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState::new(db, Arc::new(SystemClock), config.settings()?, leptos_options);
+    let state = AppState::new(
+        db,
+        Arc::new(SystemClock),
+        config.settings()?,
+        leptos_options,
+    );
     let reminders = tokio::spawn(reminder_loop(
         state.clone(),
         std::time::Duration::from_secs(config.reminder_interval_secs.max(1)),
@@ -258,7 +263,13 @@ async fn reminder_loop(state: AppState, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match app::program::jobs::run_reminders(&state.db, state.clock.now(), &state.settings.program).await {
+        match app::program::jobs::run_reminders(
+            &state.db,
+            state.clock.now(),
+            &state.settings.program,
+        )
+        .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(notifications = n, "program reminders sent"),
             Err(e) => tracing::error!(error = %e, "program reminder job failed"),

@@ -47,7 +47,12 @@ pub struct Config {
     pub activity_days: i64,
 
     /// Program: renewal opens this many days before a membership ends.
-    #[arg(long, env = "HUB_RENEWAL_WINDOW_DAYS", default_value_t = 45, global = true)]
+    #[arg(
+        long,
+        env = "HUB_RENEWAL_WINDOW_DAYS",
+        default_value_t = 45,
+        global = true
+    )]
     pub renewal_window_days: i64,
 
     /// Program: perks keep working this many days after a membership ends.
@@ -55,7 +60,12 @@ pub struct Config {
     pub grace_days: i64,
 
     /// How often the reminder job runs, in seconds (it is idempotent).
-    #[arg(long, env = "HUB_REMINDER_INTERVAL_SECS", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "HUB_REMINDER_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
     pub reminder_interval_secs: u64,
 }
 
@@ -76,14 +86,20 @@ impl Config {
             ("HUB_GRACE_DAYS", self.grace_days),
         ] {
             if !(0..=3650).contains(&v) {
-                return Err(format!("{name} must be a number of days from 0 to 3650, not {v}"));
+                return Err(format!(
+                    "{name} must be a number of days from 0 to 3650, not {v}"
+                ));
             }
         }
         let public_url = match &self.public_url {
             Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
                 u.trim_end_matches('/').to_string()
             }
-            Some(u) => return Err(format!("HUB_PUBLIC_URL must start with http:// or https://, not “{u}”")),
+            Some(u) => {
+                return Err(format!(
+                    "HUB_PUBLIC_URL must start with http:// or https://, not “{u}”"
+                ));
+            }
             None => format!("http://{}", self.addr),
         };
         Ok(app::state::Settings {

@@ -41,7 +41,10 @@ mod service {
     }
 
     pub(crate) fn taken(name: &str) -> AppError {
-        AppError::conflict_field("name", format!("The name “{name}” is already taken; choose another."))
+        AppError::conflict_field(
+            "name",
+            format!("The name “{name}” is already taken; choose another."),
+        )
     }
 
     pub(crate) fn unique_or(e: sqlx::Error, name: &str) -> AppError {

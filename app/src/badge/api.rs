@@ -17,7 +17,8 @@ pub async fn badge(
         Some((r, "svg")) => (r.to_string(), "svg"),
         Some((r, "json")) => (r.to_string(), "json"),
         _ => {
-            return crate::error::AppError::not_found("Badges end in .svg or .json.").into_response();
+            return crate::error::AppError::not_found("Badges end in .svg or .json.")
+                .into_response();
         }
     };
     let sponsored = match lookup(&state, &ns, &repo).await {
@@ -30,7 +31,10 @@ pub async fn badge(
     } else {
         (super::shields_json(sponsored), "application/json")
     };
-    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..16]);
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..16]
+    );
     let mut res = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -44,7 +48,10 @@ pub async fn badge(
         r
     };
     let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }

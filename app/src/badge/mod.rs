@@ -68,13 +68,18 @@ mod tests {
     #[test]
     fn svg_and_json() {
         let s = svg(LABEL, "sponsored OSS", COLOR_SPONSORED);
-        assert!(s.starts_with("<svg") && s.contains("sponsored OSS") && s.contains(COLOR_SPONSORED));
+        assert!(
+            s.starts_with("<svg") && s.contains("sponsored OSS") && s.contains(COLOR_SPONSORED)
+        );
         assert!(svg("a<b", "c&d", "#fff").contains("a&lt;b"));
         let j: serde_json::Value = serde_json::from_str(&shields_json(true)).expect("json");
         assert_eq!(j["schemaVersion"], 1);
         assert_eq!(j["message"], "sponsored OSS");
         assert_eq!(j["label"], "iEchor");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&shields_json(false)).expect("j")["message"], "not sponsored");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&shields_json(false)).expect("j")["message"],
+            "not sponsored"
+        );
         assert_eq!(
             markdown_snippet("https://hub.example", "fluentorg", "fluent-bit"),
             "[![iEchor sponsored OSS](https://hub.example/badge/fluentorg/fluent-bit.svg)](https://hub.example/r/fluentorg/fluent-bit)"

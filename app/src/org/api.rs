@@ -203,7 +203,10 @@ mod service {
             .await?
             .is_some()
         {
-            return Err(AppError::conflict_field("team", format!("“{}” already has a team “{team}”.", ns.name)));
+            return Err(AppError::conflict_field(
+                "team",
+                format!("“{}” already has a team “{team}”.", ns.name),
+            ));
         }
         store::insert_team(&mut tx, ns.id(), team.as_str(), state.clock.now()).await?;
         tx.commit().await?;

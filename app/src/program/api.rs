@@ -12,9 +12,9 @@ pub use service::*;
 mod service {
     use super::super::store;
     use super::super::{
-        Application, ApplicationForm, ApplicationStatus, AuditEntry, Check, Membership, MembershipStatus,
-        Notification, ProgramOverview, ProgramRules, QueueItem, blocking, check_scout_quota, checklist,
-        scout_limit, validate_form,
+        Application, ApplicationForm, ApplicationStatus, AuditEntry, Check, Membership,
+        MembershipStatus, Notification, ProgramOverview, ProgramRules, QueueItem, blocking,
+        check_scout_quota, checklist, scout_limit, validate_form,
     };
     use crate::account::auth::Caller;
     use crate::db::Tx;
@@ -104,7 +104,11 @@ mod service {
     }
 
     /// The program page of a namespace. Owners and staff see the application.
-    pub async fn overview(state: &AppState, caller: &Caller, namespace: &str) -> AppResult<ProgramOverview> {
+    pub async fn overview(
+        state: &AppState,
+        caller: &Caller,
+        namespace: &str,
+    ) -> AppResult<ProgramOverview> {
         let now = state.clock.now();
         let rules = state.settings.program;
         let mut tx = state.db.begin().await?;
@@ -183,7 +187,16 @@ mod service {
         let id = match store::open_application(&mut tx, ns.id()).await? {
             Some(open) if open.status() == ApplicationStatus::ChangesRequested => {
                 store::resubmit_application(&mut tx, open.id, form, now).await?;
-                store::audit(&mut tx, ns.id(), Some(open.id), Some(me), "resubmitted", "", now).await?;
+                store::audit(
+                    &mut tx,
+                    ns.id(),
+                    Some(open.id),
+                    Some(me),
+                    "resubmitted",
+                    "",
+                    now,
+                )
+                .await?;
                 open.id
             }
             Some(open) => {
@@ -199,13 +212,29 @@ mod service {
                     .await
                     .map_err(|e| {
                         if crate::db::is_unique_violation(&e) {
-                            AppError::conflict(format!("“{}” already has an open application.", ns.name))
+                            AppError::conflict(format!(
+                                "“{}” already has an open application.",
+                                ns.name
+                            ))
                         } else {
                             e.into()
                         }
                     })?;
-                let action = if is_renewal { "renewal_submitted" } else { "submitted" };
-                store::audit(&mut tx, ns.id(), Some(id), Some(me), action, form.project_name.trim(), now).await?;
+                let action = if is_renewal {
+                    "renewal_submitted"
+                } else {
+                    "submitted"
+                };
+                store::audit(
+                    &mut tx,
+                    ns.id(),
+                    Some(id),
+                    Some(me),
+                    action,
+                    form.project_name.trim(),
+                    now,
+                )
+                .await?;
                 id
             }
         };
@@ -219,16 +248,25 @@ mod service {
 
     /// One-click renewal: re-runs the checklist on the last application's
     /// answers and files a renewal application.
-    pub async fn renew(state: &AppState, caller: &Caller, namespace: &str) -> AppResult<(Application, Vec<Check>)> {
+    pub async fn renew(
+        state: &AppState,
+        caller: &Caller,
+        namespace: &str,
+    ) -> AppResult<(Application, Vec<Check>)> {
         let now = state.clock.now();
         let rules = state.settings.program;
         let form = {
             let mut tx = state.db.begin().await?;
             let ns = load_namespace(&mut tx, namespace).await?;
             require_owner(&mut tx, caller, &ns).await?;
-            let m = membership(&mut tx, ns.id(), now, &rules).await?.ok_or_else(|| {
-                AppError::conflict(format!("“{}” has no membership to renew; apply first.", ns.name))
-            })?;
+            let m = membership(&mut tx, ns.id(), now, &rules)
+                .await?
+                .ok_or_else(|| {
+                    AppError::conflict(format!(
+                        "“{}” has no membership to renew; apply first.",
+                        ns.name
+                    ))
+                })?;
             match m.status {
                 MembershipStatus::Active => {
                     return Err(AppError::conflict(format!(
@@ -246,9 +284,11 @@ mod service {
                 }
                 _ => {}
             }
-            let last = store::last_application(&mut tx, ns.id()).await?.ok_or_else(|| {
-                AppError::conflict("No earlier application to renew from; apply with the form.")
-            })?;
+            let last = store::last_application(&mut tx, ns.id())
+                .await?
+                .ok_or_else(|| {
+                    AppError::conflict("No earlier application to renew from; apply with the form.")
+                })?;
             tx.commit().await?;
             last.form()
         };
@@ -273,7 +313,10 @@ mod service {
         let me = require_staff(caller)?;
         let reason = reason.trim();
         if reason.chars().count() > 2000 {
-            return Err(AppError::invalid_field("reason", "Keep the message under 2000 characters."));
+            return Err(AppError::invalid_field(
+                "reason",
+                "Keep the message under 2000 characters.",
+            ));
         }
         if matches!(decision, Decision::Reject | Decision::RequestChanges) && reason.is_empty() {
             return Err(AppError::invalid_field(
@@ -311,46 +354,72 @@ mod service {
                         "The active-development check fails; give a written reason to approve anyway.",
                     ));
                 }
-                (ApplicationStatus::Approved, if activity_fails { "approved_with_override" } else { "approved" })
+                (
+                    ApplicationStatus::Approved,
+                    if activity_fails {
+                        "approved_with_override"
+                    } else {
+                        "approved"
+                    },
+                )
             }
             Decision::Reject => (ApplicationStatus::Rejected, "rejected"),
             Decision::RequestChanges => (ApplicationStatus::ChangesRequested, "changes_requested"),
         };
         if !store::decide(&mut tx, id, ApplicationStatus::Submitted, to, me, now).await? {
-            return Err(AppError::conflict(format!("Application #{id} was just decided by someone else.")));
+            return Err(AppError::conflict(format!(
+                "Application #{id} was just decided by someone else."
+            )));
         }
         let mut detail = reason.to_string();
         if decision == Decision::Approve {
             let (starts, expires) = match store::membership(&mut tx, ns).await? {
-                Some((s, e)) if row.is_renewal && super::super::membership_status(e, now, &rules).perks_active() => {
+                Some((s, e))
+                    if row.is_renewal
+                        && super::super::membership_status(e, now, &rules).perks_active() =>
+                {
                     (s, e.plus_years(1))
                 }
                 _ => (now, now.plus_years(1)),
             };
             store::upsert_membership(&mut tx, ns, starts, expires, now).await?;
             let note = format!("Membership until {}.", expires.date());
-            detail = if detail.is_empty() { note } else { format!("{detail} ({note})") };
+            detail = if detail.is_empty() {
+                note
+            } else {
+                format!("{detail} ({note})")
+            };
         }
         store::audit(&mut tx, ns, Some(id), Some(me), action, &detail, now).await?;
         let body = match decision {
-            Decision::Approve => format!("{}: your program application was approved. {detail}", row.namespace),
-            Decision::Reject => format!("{}: your program application was rejected: {detail}", row.namespace),
-            Decision::RequestChanges => format!("{}: the reviewer asked for changes: {detail}", row.namespace),
+            Decision::Approve => format!(
+                "{}: your program application was approved. {detail}",
+                row.namespace
+            ),
+            Decision::Reject => format!(
+                "{}: your program application was rejected: {detail}",
+                row.namespace
+            ),
+            Decision::RequestChanges => format!(
+                "{}: the reviewer asked for changes: {detail}",
+                row.namespace
+            ),
         };
         for owner in store::owner_ids(&mut tx, ns).await? {
-            store::notify(
-                &mut tx,
-                owner,
-                Some(ns),
-                action,
-                "Sponsored Open Source application",
-                &body,
-                &format!("/u/{}/program", row.namespace),
-                now,
-            )
-            .await?;
+            let link = format!("/u/{}/program", row.namespace);
+            let n = store::NewNotification {
+                user: owner,
+                namespace: Some(ns),
+                kind: action,
+                subject: "Sponsored Open Source application",
+                body: &body,
+                link: &link,
+            };
+            store::notify(&mut tx, n, now).await?;
         }
-        let row = store::application_by_id(&mut tx, id).await?.ok_or_else(AppError::internal)?;
+        let row = store::application_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(AppError::internal)?;
         let app = with_messages(&mut tx, &row).await?;
         tx.commit().await?;
         Ok(app)
@@ -358,7 +427,10 @@ mod service {
 
     /// Staff review queue: submitted applications oldest first, with the
     /// checklist as it stands now; plus those waiting for the applicant.
-    pub async fn queue(state: &AppState, caller: &Caller) -> AppResult<(Vec<QueueItem>, Vec<Application>)> {
+    pub async fn queue(
+        state: &AppState,
+        caller: &Caller,
+    ) -> AppResult<(Vec<QueueItem>, Vec<Application>)> {
         require_staff(caller)?;
         let now = state.clock.now();
         let rules = state.settings.program;
@@ -383,7 +455,9 @@ mod service {
             });
         }
         let mut waiting = Vec::new();
-        for row in store::applications_with_status(&mut tx, ApplicationStatus::ChangesRequested).await? {
+        for row in
+            store::applications_with_status(&mut tx, ApplicationStatus::ChangesRequested).await?
+        {
             waiting.push(with_messages(&mut tx, &row).await?);
         }
         tx.commit().await?;
@@ -391,19 +465,28 @@ mod service {
     }
 
     /// The namespace's audit log (staff, or the namespace's owners).
-    pub async fn audit_log(state: &AppState, caller: &Caller, namespace: &str) -> AppResult<Vec<AuditEntry>> {
+    pub async fn audit_log(
+        state: &AppState,
+        caller: &Caller,
+        namespace: &str,
+    ) -> AppResult<Vec<AuditEntry>> {
         let me = caller.require_user()?;
         let mut tx = state.db.begin().await?;
         let ns = load_namespace(&mut tx, namespace).await?;
         if !me.is_staff && !is_owner(&mut tx, &ns, me.id).await? {
-            return Err(AppError::forbidden("Only staff and the namespace's owners can read its audit log."));
+            return Err(AppError::forbidden(
+                "Only staff and the namespace's owners can read its audit log.",
+            ));
         }
         let log = store::audit_for_namespace(&mut tx, ns.id()).await?;
         tx.commit().await?;
         Ok(log)
     }
 
-    pub async fn notifications(state: &AppState, caller: &Caller) -> AppResult<(i64, Vec<Notification>)> {
+    pub async fn notifications(
+        state: &AppState,
+        caller: &Caller,
+    ) -> AppResult<(i64, Vec<Notification>)> {
         let me = caller.require_user()?;
         let mut tx = state.db.begin().await?;
         let unread = store::unread_count(&mut tx, me.id).await?;
@@ -434,7 +517,8 @@ mod service {
         let now = state.clock.now();
         let rules = state.settings.program;
         let mut tx = state.db.begin_write().await?;
-        let (ns, repo, rights) = crate::repo::api::load_repo(&mut tx, caller, namespace, repository).await?;
+        let (ns, repo, rights) =
+            crate::repo::api::load_repo(&mut tx, caller, namespace, repository).await?;
         if rights < Rights::Admin {
             caller.require_scope(Rights::Admin)?;
             return Err(AppError::forbidden(format!(
@@ -451,8 +535,21 @@ mod service {
         }
         if enabled != already {
             store::set_scout(&mut tx, repo.id(), enabled).await?;
-            let action = if enabled { "scout_enabled" } else { "scout_disabled" };
-            store::audit(&mut tx, ns.id(), None, caller.user_id(), action, &repo.name, now).await?;
+            let action = if enabled {
+                "scout_enabled"
+            } else {
+                "scout_disabled"
+            };
+            store::audit(
+                &mut tx,
+                ns.id(),
+                None,
+                caller.user_id(),
+                action,
+                &repo.name,
+                now,
+            )
+            .await?;
         }
         let count = store::scout_count(&mut tx, ns.id()).await?;
         tx.commit().await?;
@@ -466,32 +563,18 @@ pub async fn program_overview(namespace: String) -> Result<ProgramOverview, AppE
     with_caller!(|state, caller| overview(&state, &caller, &namespace).await)
 }
 
-/// Submits or resubmits the program application of an organization.
+/// Submits or resubmits the program application of an organization. Form
+/// fields are named `form[project_name]`, `form[license]`, … .
 #[server(name = SubmitApplication, endpoint = "submit_application")]
 pub async fn submit_application_fn(
     namespace: String,
-    project_name: String,
-    website: String,
-    source_url: String,
-    license: String,
-    description: String,
-    #[server(default)] attest_public: bool,
-    #[server(default)] attest_osd: bool,
-    #[server(default)] attest_noncommercial: bool,
+    form: ApplicationForm,
 ) -> Result<Application, AppError> {
-    let form = ApplicationForm {
-        project_name,
-        website,
-        source_url,
-        license,
-        description,
-        attest_public,
-        attest_osd,
-        attest_noncommercial,
-    };
-    with_caller!(|state, caller| submit_application(&state, &caller, &namespace, &form)
-        .await
-        .map(|(a, _)| a))
+    with_caller!(
+        |state, caller| submit_application(&state, &caller, &namespace, &form)
+            .await
+            .map(|(a, _)| a)
+    )
 }
 
 /// One-click renewal.
@@ -503,7 +586,11 @@ pub async fn renew_fn(namespace: String) -> Result<Application, AppError> {
 /// Staff: approve (reason optional, required to override the activity check),
 /// reject (reason required) or request changes (message required).
 #[server(name = DecideApplication, endpoint = "decide_application")]
-pub async fn decide_application(id: i64, decision: String, reason: String) -> Result<Application, AppError> {
+pub async fn decide_application(
+    id: i64,
+    decision: String,
+    reason: String,
+) -> Result<Application, AppError> {
     let d = match decision.as_str() {
         "approve" => Decision::Approve,
         "reject" => Decision::Reject,
@@ -544,7 +631,11 @@ pub async fn mark_notifications_read_fn() -> Result<(), AppError> {
 
 /// Enables or disables Scout image analysis on a repository.
 #[server(name = SetScout, endpoint = "set_scout")]
-pub async fn set_scout_fn(namespace: String, repository: String, enabled: bool) -> Result<(bool, i64, i64), AppError> {
+pub async fn set_scout_fn(
+    namespace: String,
+    repository: String,
+    enabled: bool,
+) -> Result<(bool, i64, i64), AppError> {
     with_caller!(|state, caller| set_scout(&state, &caller, &namespace, &repository, enabled).await)
 }
 

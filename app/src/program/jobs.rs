@@ -11,7 +11,11 @@ use crate::domain::ids::NamespaceId;
 
 /// Which reminder stage is due for a membership at `now`, if any: the latest
 /// of 45/30/7/1 days before expiry, or "grace" once it has expired.
-pub fn due_stage(expires: Timestamp, now: Timestamp, rules: &ProgramRules) -> Option<(String, Vec<String>)> {
+pub fn due_stage(
+    expires: Timestamp,
+    now: Timestamp,
+    rules: &ProgramRules,
+) -> Option<(String, Vec<String>)> {
     let status = membership_status(expires, now, rules);
     if status == MembershipStatus::Expired {
         return None;
@@ -37,7 +41,11 @@ pub fn due_stage(expires: Timestamp, now: Timestamp, rules: &ProgramRules) -> Op
 /// Sends the reminders due at `now`; returns how many notifications were created.
 /// Stages that were skipped (the job did not run in time) are stamped without a
 /// message, so owners get one current reminder rather than a burst.
-pub async fn run_reminders(db: &Db, now: Timestamp, rules: &ProgramRules) -> Result<usize, sqlx::Error> {
+pub async fn run_reminders(
+    db: &Db,
+    now: Timestamp,
+    rules: &ProgramRules,
+) -> Result<usize, sqlx::Error> {
     let mut tx = db.begin().await?;
     let members = store::all_memberships(&mut tx).await?;
     tx.commit().await?;
@@ -65,22 +73,29 @@ pub async fn run_reminders(db: &Db, now: Timestamp, rules: &ProgramRules) -> Res
         } else {
             format!(
                 "{ns_name}: the Sponsored Open Source membership ends in {} on {}. Renew with one click on the Program page.",
-                stage.trim_end_matches('d').parse::<i64>().map(|d| if d == 1 { "1 day".to_string() } else { format!("{d} days") }).unwrap_or_default(),
+                stage
+                    .trim_end_matches('d')
+                    .parse::<i64>()
+                    .map(|d| if d == 1 {
+                        "1 day".to_string()
+                    } else {
+                        format!("{d} days")
+                    })
+                    .unwrap_or_default(),
                 expires.date()
             )
         };
         for owner in store::owner_ids(&mut tx, ns).await? {
-            store::notify(
-                &mut tx,
-                owner,
-                Some(ns),
-                &format!("reminder_{stage}"),
-                "Renew your Sponsored Open Source membership",
-                &body,
-                &format!("/u/{ns_name}/program"),
-                now,
-            )
-            .await?;
+            let (kind, link) = (format!("reminder_{stage}"), format!("/u/{ns_name}/program"));
+            let n = store::NewNotification {
+                user: owner,
+                namespace: Some(ns),
+                kind: &kind,
+                subject: "Renew your Sponsored Open Source membership",
+                body: &body,
+                link: &link,
+            };
+            store::notify(&mut tx, n, now).await?;
             sent += 1;
         }
         store::audit(&mut tx, ns, None, None, "reminder_sent", &stage, now).await?;

@@ -105,7 +105,11 @@ impl MembershipStatus {
 
 /// active → renewal_due from 45 days before expiry → grace for 14 days after
 /// expiry → expired.
-pub fn membership_status(expires_at: Timestamp, now: Timestamp, rules: &ProgramRules) -> MembershipStatus {
+pub fn membership_status(
+    expires_at: Timestamp,
+    now: Timestamp,
+    rules: &ProgramRules,
+) -> MembershipStatus {
     if now.0 < expires_at.0 - rules.renewal_window_days * DAY_MS {
         MembershipStatus::Active
     } else if now.0 < expires_at.0 {
@@ -122,7 +126,10 @@ pub fn membership_status(expires_at: Timestamp, now: Timestamp, rules: &ProgramR
 pub fn check_license(expr: &str) -> Result<(), String> {
     let e = expr.trim();
     if e.is_empty() {
-        return Err("Enter the project's license as an SPDX expression, such as “MIT OR Apache-2.0”.".into());
+        return Err(
+            "Enter the project's license as an SPDX expression, such as “MIT OR Apache-2.0”."
+                .into(),
+        );
     }
     let parsed = spdx::Expression::parse(e).map_err(|err| {
         format!("“{e}” is not a valid SPDX license expression ({}). Use identifiers from spdx.org/licenses, joined by AND / OR.", err.reason)
@@ -145,8 +152,14 @@ pub fn check_license(expr: &str) -> Result<(), String> {
     }
     match bad.len() {
         0 => Ok(()),
-        1 => Err(format!("{} is not an OSI-approved license; every license in the expression must be.", bad[0])),
-        _ => Err(format!("{} are not OSI-approved licenses; every license in the expression must be.", bad.join(", "))),
+        1 => Err(format!(
+            "{} is not an OSI-approved license; every license in the expression must be.",
+            bad[0]
+        )),
+        _ => Err(format!(
+            "{} are not OSI-approved licenses; every license in the expression must be.",
+            bad.join(", ")
+        )),
     }
 }
 
@@ -209,8 +222,14 @@ pub fn checklist(
         .is_some_and(|t| now.0 - t.0 <= rules.activity_days * DAY_MS);
     let attest_missing: Vec<&str> = [
         (form.attest_public, "the namespace's images are public"),
-        (form.attest_osd, "the project meets the Open Source Definition"),
-        (form.attest_noncommercial, "there is no pathway to commercialization"),
+        (
+            form.attest_osd,
+            "the project meets the Open Source Definition",
+        ),
+        (
+            form.attest_noncommercial,
+            "there is no pathway to commercialization",
+        ),
     ]
     .iter()
     .filter(|(given, _)| !given)
@@ -221,9 +240,18 @@ pub fn checklist(
             id: CheckId::PublicRepository,
             passed: public,
             reason: if public {
-                format!("{} public repositor{}.", facts.public_repositories, if facts.public_repositories == 1 { "y" } else { "ies" })
+                format!(
+                    "{} public repositor{}.",
+                    facts.public_repositories,
+                    if facts.public_repositories == 1 {
+                        "y"
+                    } else {
+                        "ies"
+                    }
+                )
             } else {
-                "The namespace has no public repository: make at least one repository public.".into()
+                "The namespace has no public repository: make at least one repository public."
+                    .into()
             },
             overridable: false,
         },
@@ -268,27 +296,45 @@ pub fn checklist(
 
 /// The checks that block a submission (all failures but overridable ones).
 pub fn blocking(checks: &[Check]) -> Vec<&Check> {
-    checks.iter().filter(|c| !c.passed && !c.overridable).collect()
+    checks
+        .iter()
+        .filter(|c| !c.passed && !c.overridable)
+        .collect()
 }
 
 /// Checks the free-text fields of the form.
 pub fn validate_form(form: &ApplicationForm) -> Result<(), (&'static str, String)> {
     let name = form.project_name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(("project_name", "Give the project's name (up to 100 characters).".into()));
+        return Err((
+            "project_name",
+            "Give the project's name (up to 100 characters).".into(),
+        ));
     }
     for (field, url, what) in [
         ("website", &form.website, "project website"),
         ("source_url", &form.source_url, "source repository URL"),
     ] {
         let u = url.trim();
-        if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() < 12 || u.len() > 300 || u.contains(char::is_whitespace) {
-            return Err((field, format!("Enter the {what} as a full http(s) address, such as https://example.org/project.")));
+        if !(u.starts_with("https://") || u.starts_with("http://"))
+            || u.len() < 12
+            || u.len() > 300
+            || u.contains(char::is_whitespace)
+        {
+            return Err((
+                field,
+                format!(
+                    "Enter the {what} as a full http(s) address, such as https://example.org/project."
+                ),
+            ));
         }
     }
     let d = form.description.trim();
     if d.chars().count() < 10 || d.chars().count() > 1000 {
-        return Err(("description", "Describe the project in 10 to 1000 characters.".into()));
+        return Err((
+            "description",
+            "Describe the project in 10 to 1000 characters.".into(),
+        ));
     }
     Ok(())
 }
@@ -321,7 +367,10 @@ impl ApplicationStatus {
         }
     }
     pub fn is_open(self) -> bool {
-        matches!(self, ApplicationStatus::Submitted | ApplicationStatus::ChangesRequested)
+        matches!(
+            self,
+            ApplicationStatus::Submitted | ApplicationStatus::ChangesRequested
+        )
     }
     pub fn label(self) -> &'static str {
         match self {
@@ -369,7 +418,12 @@ pub struct Membership {
 }
 
 impl Membership {
-    pub fn derive(starts_at: Timestamp, expires_at: Timestamp, now: Timestamp, rules: &ProgramRules) -> Membership {
+    pub fn derive(
+        starts_at: Timestamp,
+        expires_at: Timestamp,
+        now: Timestamp,
+        rules: &ProgramRules,
+    ) -> Membership {
         Membership {
             starts_at,
             expires_at,
@@ -451,8 +505,14 @@ mod tests {
         assert_eq!(at(end - 1), MembershipStatus::Grace);
         assert_eq!(at(end), MembershipStatus::Expired);
         // A different grace period is honoured.
-        let long = ProgramRules { grace_days: 30, ..rules };
-        assert_eq!(membership_status(expires, Timestamp(end), &long), MembershipStatus::Grace);
+        let long = ProgramRules {
+            grace_days: 30,
+            ..rules
+        };
+        assert_eq!(
+            membership_status(expires, Timestamp(end), &long),
+            MembershipStatus::Grace
+        );
     }
 
     #[test]
@@ -490,10 +550,20 @@ mod tests {
             let msg = check_license(e).expect_err(e);
             assert!(msg.contains(named), "{e}: {msg}");
         }
-        for bad in ["", "MIT OR", "NotALicense-9", "MIT AND AND Apache-2.0", "(MIT"] {
+        for bad in [
+            "",
+            "MIT OR",
+            "NotALicense-9",
+            "MIT AND AND Apache-2.0",
+            "(MIT",
+        ] {
             assert!(check_license(bad).is_err(), "{bad:?} must not parse");
         }
-        assert!(check_license("MIT OR").expect_err("x").contains("not a valid SPDX"));
+        assert!(
+            check_license("MIT OR")
+                .expect_err("x")
+                .contains("not a valid SPDX")
+        );
     }
 
     #[test]
@@ -523,23 +593,39 @@ mod tests {
     #[test]
     fn checklist_reasons() {
         let rules = ProgramRules::default();
-        let facts = NamespaceFacts { public_repositories: 2, last_public_push: Some(T0.plus_days(-10)) };
+        let facts = NamespaceFacts {
+            public_repositories: 2,
+            last_public_push: Some(T0.plus_days(-10)),
+        };
         let c = checklist(&facts, &form(), T0, &rules);
         assert!(c.iter().all(|c| c.passed), "{c:?}");
         assert!(blocking(&c).is_empty());
 
-        let stale = NamespaceFacts { public_repositories: 0, last_public_push: Some(T0.plus_days(-181)) };
+        let stale = NamespaceFacts {
+            public_repositories: 0,
+            last_public_push: Some(T0.plus_days(-181)),
+        };
         let mut f = form();
         f.license = "SSPL-1.0".into();
         f.attest_osd = false;
         let c = checklist(&stale, &f, T0, &rules);
         assert!(c.iter().all(|c| !c.passed));
         let b: Vec<CheckId> = blocking(&c).iter().map(|c| c.id).collect();
-        assert_eq!(b, vec![CheckId::PublicRepository, CheckId::OsiLicense, CheckId::Attestations]);
+        assert_eq!(
+            b,
+            vec![
+                CheckId::PublicRepository,
+                CheckId::OsiLicense,
+                CheckId::Attestations
+            ]
+        );
         assert!(c[2].reason.contains("180 days"));
         assert!(c[3].reason.contains("Open Source Definition"));
         // Exactly 180 days ago still counts.
-        let edge = NamespaceFacts { public_repositories: 1, last_public_push: Some(T0.plus_days(-180)) };
+        let edge = NamespaceFacts {
+            public_repositories: 1,
+            last_public_push: Some(T0.plus_days(-180)),
+        };
         assert!(checklist(&edge, &form(), T0, &rules)[2].passed);
     }
 

@@ -1,7 +1,9 @@
 //! SQL for the program: applications, memberships, audit log, notifications,
 //! reminder stamps and Scout settings.
 
-use super::{Application, ApplicationForm, ApplicationStatus, AuditEntry, NamespaceFacts, Notification};
+use super::{
+    Application, ApplicationForm, ApplicationStatus, AuditEntry, NamespaceFacts, Notification,
+};
 use crate::db::{Backend, Tx};
 use crate::domain::Timestamp;
 use crate::domain::ids::{NamespaceId, RepoId, UserId};
@@ -69,7 +71,10 @@ const APP_SELECT: &str = "SELECT a.id, a.namespace_id, n.name AS namespace, a.is
     JOIN namespaces n ON n.id = a.namespace_id
     JOIN users u ON u.id = a.submitted_by";
 
-pub async fn namespace_facts(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<NamespaceFacts, sqlx::Error> {
+pub async fn namespace_facts(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+) -> Result<NamespaceFacts, sqlx::Error> {
     let (public, last): (i64, Option<i64>) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM repositories WHERE namespace_id = $1 AND is_private = FALSE),
                 (SELECT MAX(t.pushed_at) FROM tags t JOIN repositories r ON r.id = t.repository_id
@@ -84,7 +89,10 @@ pub async fn namespace_facts(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Namespa
     })
 }
 
-pub async fn membership(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Option<(Timestamp, Timestamp)>, sqlx::Error> {
+pub async fn membership(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+) -> Result<Option<(Timestamp, Timestamp)>, sqlx::Error> {
     let row: Option<(i64, i64)> =
         sqlx::query_as("SELECT starts_at, expires_at FROM memberships WHERE namespace_id = $1")
             .bind(ns.0)
@@ -137,7 +145,10 @@ pub async fn sponsored_namespaces(
         .await
 }
 
-pub async fn open_application(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Option<AppRow>, sqlx::Error> {
+pub async fn open_application(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+) -> Result<Option<AppRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{APP_SELECT} WHERE a.namespace_id = $1 AND a.status IN ('submitted', 'changes_requested')"
     )))
@@ -146,7 +157,10 @@ pub async fn open_application(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Option
     .await
 }
 
-pub async fn last_application(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Option<AppRow>, sqlx::Error> {
+pub async fn last_application(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+) -> Result<Option<AppRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{APP_SELECT} WHERE a.namespace_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT 1"
     )))
@@ -163,7 +177,10 @@ pub async fn application_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<AppRow
 }
 
 /// Applications with the given status, oldest first.
-pub async fn applications_with_status(tx: &mut Tx<'_>, status: ApplicationStatus) -> Result<Vec<AppRow>, sqlx::Error> {
+pub async fn applications_with_status(
+    tx: &mut Tx<'_>,
+    status: ApplicationStatus,
+) -> Result<Vec<AppRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{APP_SELECT} WHERE a.status = $1 ORDER BY a.created_at, a.id"
     )))
@@ -204,7 +221,12 @@ pub async fn insert_application(
 }
 
 /// The applicant's edit after "changes requested": new fields, back to submitted.
-pub async fn resubmit_application(tx: &mut Tx<'_>, id: i64, f: &ApplicationForm, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn resubmit_application(
+    tx: &mut Tx<'_>,
+    id: i64,
+    f: &ApplicationForm,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE program_applications SET project_name = $1, website = $2, source_url = $3, license = $4,
             description = $5, attest_public = $6, attest_osd = $7, attest_noncommercial = $8,
@@ -285,7 +307,10 @@ fn entries(rows: Vec<(i64, Option<String>, String, String)>) -> Vec<AuditEntry> 
         .collect()
 }
 
-pub async fn audit_for_namespace(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<AuditEntry>, sqlx::Error> {
+pub async fn audit_for_namespace(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let rows = sqlx::query_as(
         "SELECT l.created_at, u.name, l.action, l.detail FROM audit_log l
          LEFT JOIN users u ON u.id = l.actor_id WHERE l.namespace_id = $1
@@ -297,7 +322,10 @@ pub async fn audit_for_namespace(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec
     Ok(entries(rows))
 }
 
-pub async fn audit_for_application(tx: &mut Tx<'_>, id: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
+pub async fn audit_for_application(
+    tx: &mut Tx<'_>,
+    id: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let rows = sqlx::query_as(
         "SELECT l.created_at, u.name, l.action, l.detail FROM audit_log l
          LEFT JOIN users u ON u.id = l.actor_id WHERE l.application_id = $1
@@ -309,17 +337,31 @@ pub async fn audit_for_application(tx: &mut Tx<'_>, id: i64) -> Result<Vec<Audit
     Ok(entries(rows))
 }
 
+/// A notification to store.
+pub struct NewNotification<'a> {
+    pub user: UserId,
+    pub namespace: Option<NamespaceId>,
+    pub kind: &'a str,
+    /// The e-mail subject.
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub link: &'a str,
+}
+
 /// Stores an in-app notification and queues its e-mail in the outbox.
 pub async fn notify(
     tx: &mut Tx<'_>,
-    user: UserId,
-    ns: Option<NamespaceId>,
-    kind: &str,
-    subject: &str,
-    body: &str,
-    link: &str,
+    n: NewNotification<'_>,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
+    let NewNotification {
+        user,
+        namespace: ns,
+        kind,
+        subject,
+        body,
+        link,
+    } = n;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO notifications (user_id, namespace_id, kind, body, link, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -346,7 +388,11 @@ pub async fn notify(
     Ok(())
 }
 
-pub async fn notifications(tx: &mut Tx<'_>, user: UserId, limit: i64) -> Result<Vec<Notification>, sqlx::Error> {
+pub async fn notifications(
+    tx: &mut Tx<'_>,
+    user: UserId,
+    limit: i64,
+) -> Result<Vec<Notification>, sqlx::Error> {
     let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, body, link, created_at, read_at FROM notifications WHERE user_id = $1
          ORDER BY created_at DESC, id DESC LIMIT $2",
@@ -376,7 +422,11 @@ pub async fn unread_count(tx: &mut Tx<'_>, user: UserId) -> Result<i64, sqlx::Er
     Ok(n)
 }
 
-pub async fn mark_all_read(tx: &mut Tx<'_>, user: UserId, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn mark_all_read(
+    tx: &mut Tx<'_>,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
         .bind(now.0)
         .bind(user.0)
@@ -421,7 +471,11 @@ pub async fn owner_ids(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<UserId>, 
 
 /// Serializes writers on one namespace: a row lock on PostgreSQL; on SQLite
 /// the write transaction (BEGIN IMMEDIATE) already holds the database lock.
-pub async fn lock_namespace(tx: &mut Tx<'_>, backend: Backend, ns: NamespaceId) -> Result<(), sqlx::Error> {
+pub async fn lock_namespace(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    ns: NamespaceId,
+) -> Result<(), sqlx::Error> {
     if backend == Backend::Postgres {
         sqlx::query("SELECT id FROM namespaces WHERE id = $1 FOR UPDATE")
             .bind(ns.0)
@@ -442,12 +496,11 @@ pub async fn scout_count(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<i64, sqlx::
 }
 
 pub async fn scout_enabled(tx: &mut Tx<'_>, repo: RepoId) -> Result<bool, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM repositories WHERE id = $1 AND scout_enabled = TRUE",
-    )
-    .bind(repo.0)
-    .fetch_one(&mut **tx)
-    .await?;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM repositories WHERE id = $1 AND scout_enabled = TRUE")
+            .bind(repo.0)
+            .fetch_one(&mut **tx)
+            .await?;
     Ok(n > 0)
 }
 
@@ -460,7 +513,10 @@ pub async fn set_scout(tx: &mut Tx<'_>, repo: RepoId, enabled: bool) -> Result<(
     Ok(())
 }
 
-pub async fn scout_enabled_names(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<String>, sqlx::Error> {
+pub async fn scout_enabled_names(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+) -> Result<Vec<String>, sqlx::Error> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT name FROM repositories WHERE namespace_id = $1 AND scout_enabled = TRUE ORDER BY name",
     )

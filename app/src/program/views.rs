@@ -105,17 +105,29 @@ pub fn OrgProgramPage() -> impl IntoView {
 }
 
 #[component]
-fn OrgProgram(o: ProgramOverview, submit: ServerAction<SubmitApplication>, renew: ServerAction<Renew>) -> impl IntoView {
+fn OrgProgram(
+    o: ProgramOverview,
+    submit: ServerAction<SubmitApplication>,
+    renew: ServerAction<Renew>,
+) -> impl IntoView {
     let ns = o.namespace.clone();
     let status = o.membership.map(|m| m.status);
     let perks_on = status.is_some_and(|s| s.perks_active());
-    let can_renew = o.viewer_is_owner && status.is_some_and(|s| s.can_renew()) && o.open_application.is_none();
+    let can_renew =
+        o.viewer_is_owner && status.is_some_and(|s| s.can_renew()) && o.open_application.is_none();
     let open = o.open_application.clone();
     let show_form = o.viewer_is_owner
         && o.is_org
         && match &open {
             Some(a) => a.status == ApplicationStatus::ChangesRequested,
-            None => !matches!(status, Some(MembershipStatus::Active | MembershipStatus::RenewalDue | MembershipStatus::Grace)),
+            None => !matches!(
+                status,
+                Some(
+                    MembershipStatus::Active
+                        | MembershipStatus::RenewalDue
+                        | MembershipStatus::Grace
+                )
+            ),
         };
     let prefill = open
         .as_ref()
@@ -196,7 +208,11 @@ fn Messages(messages: Vec<super::AuditEntry>) -> impl IntoView {
 
 /// The application form with its live checklist (the shared rules, in wasm).
 #[component]
-fn ApplyForm(o: ProgramOverview, prefill: ApplicationForm, submit: ServerAction<SubmitApplication>) -> impl IntoView {
+fn ApplyForm(
+    o: ProgramOverview,
+    prefill: ApplicationForm,
+    submit: ServerAction<SubmitApplication>,
+) -> impl IntoView {
     let project = RwSignal::new(prefill.project_name.clone());
     let website = RwSignal::new(prefill.website.clone());
     let source = RwSignal::new(prefill.source_url.clone());
@@ -227,20 +243,20 @@ fn ApplyForm(o: ProgramOverview, prefill: ApplicationForm, submit: ServerAction<
             <ActionForm action=submit attr:class="apply-form" attr:data-testid="apply-form">
                 <input type="hidden" name="namespace" value=ns/>
                 <label for="project_name">"Project name"</label>
-                <input id="project_name" name="project_name" required prop:value=project on:input=move |ev| project.set(event_target_value(&ev))/>
+                <input id="project_name" name="form[project_name]" required prop:value=project on:input=move |ev| project.set(event_target_value(&ev))/>
                 <label for="website">"Project website"</label>
-                <input id="website" name="website" placeholder="https://" required prop:value=website on:input=move |ev| website.set(event_target_value(&ev))/>
+                <input id="website" name="form[website]" placeholder="https://" required prop:value=website on:input=move |ev| website.set(event_target_value(&ev))/>
                 <label for="source_url">"Source repository URL"</label>
-                <input id="source_url" name="source_url" placeholder="https://github.com/…" required prop:value=source on:input=move |ev| source.set(event_target_value(&ev))/>
+                <input id="source_url" name="form[source_url]" placeholder="https://github.com/…" required prop:value=source on:input=move |ev| source.set(event_target_value(&ev))/>
                 <label for="license">"License (SPDX expression)"</label>
-                <input id="license" name="license" placeholder="MIT OR Apache-2.0" required prop:value=license on:input=move |ev| license.set(event_target_value(&ev))/>
+                <input id="license" name="form[license]" placeholder="MIT OR Apache-2.0" required prop:value=license on:input=move |ev| license.set(event_target_value(&ev))/>
                 <label for="description">"Short description"</label>
-                <textarea id="description" name="description" rows="3" required prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                <textarea id="description" name="form[description]" rows="3" required prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
                 <fieldset class="attest">
                     <legend>"I confirm that"</legend>
-                    <label class="check"><input type="checkbox" name="attest_public" value="true" prop:checked=a_public on:change=move |ev| a_public.set(event_target_checked(&ev))/>" the namespace's images are public"</label>
-                    <label class="check"><input type="checkbox" name="attest_osd" value="true" prop:checked=a_osd on:change=move |ev| a_osd.set(event_target_checked(&ev))/>" the project meets the Open Source Definition"</label>
-                    <label class="check"><input type="checkbox" name="attest_noncommercial" value="true" prop:checked=a_nc on:change=move |ev| a_nc.set(event_target_checked(&ev))/>" the project has no pathway to commercialization"</label>
+                    <label class="check"><input type="checkbox" name="form[attest_public]" value="true" prop:checked=a_public on:change=move |ev| a_public.set(event_target_checked(&ev))/>" the namespace's images are public"</label>
+                    <label class="check"><input type="checkbox" name="form[attest_osd]" value="true" prop:checked=a_osd on:change=move |ev| a_osd.set(event_target_checked(&ev))/>" the project meets the Open Source Definition"</label>
+                    <label class="check"><input type="checkbox" name="form[attest_noncommercial]" value="true" prop:checked=a_nc on:change=move |ev| a_nc.set(event_target_checked(&ev))/>" the project has no pathway to commercialization"</label>
                 </fieldset>
                 <h3>"Eligibility"</h3>
                 {move || view! { <Checklist checks=checks.get()/> }}
@@ -256,7 +272,10 @@ fn ApplyForm(o: ProgramOverview, prefill: ApplicationForm, submit: ServerAction<
 #[component]
 pub fn ReviewQueuePage() -> impl IntoView {
     let decide = ServerAction::<DecideApplication>::new();
-    let queue = Resource::new(move || decide.version().get(), |_| super::api::review_queue());
+    let queue = Resource::new(
+        move || decide.version().get(),
+        |_| super::api::review_queue(),
+    );
     let auth = use_auth();
     view! {
         <Title text="Review queue — iEchor Hub"/>

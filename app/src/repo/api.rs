@@ -141,7 +141,10 @@ mod service {
     }
 
     fn conflict(ns: &str, name: &str) -> AppError {
-        AppError::conflict_field("name", format!("“{ns}/{name}” already exists; choose another name."))
+        AppError::conflict_field(
+            "name",
+            format!("“{ns}/{name}” already exists; choose another name."),
+        )
     }
 
     /// A repository page's data.
@@ -156,10 +159,12 @@ mod service {
         let tags = store::tags(&mut tx, repo.id()).await?;
         let now = state.clock.now();
         let rules = state.settings.program;
-        let sponsored_until = crate::program::api::sponsored_until(&mut tx, ns.id(), now, &rules).await?;
+        let sponsored_until =
+            crate::program::api::sponsored_until(&mut tx, ns.id(), now, &rules).await?;
         let membership = crate::program::api::membership(&mut tx, ns.id(), now, &rules).await?;
         let scout_enabled = crate::program::store::scout_enabled(&mut tx, repo.id()).await?;
-        let badge_markdown = crate::badge::markdown_snippet(&state.settings.public_url, &ns.name, &repo.name);
+        let badge_markdown =
+            crate::badge::markdown_snippet(&state.settings.public_url, &ns.name, &repo.name);
         tx.commit().await?;
         Ok(RepoDetail {
             sponsored: sponsored_until.is_some(),

@@ -2,7 +2,9 @@
 
 use super::api::{CreateRepository, PutTag};
 use crate::domain::{Digest, RepoName, Rights, TagName};
-use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge, Visibility, short_digest, use_auth};
+use crate::ui::{
+    ActionError, RenewBanner, SignInFirst, SponsoredBadge, Visibility, short_digest, use_auth,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};

@@ -14,7 +14,10 @@ pub async fn search(
     use std::collections::HashMap;
     let q = query.trim();
     if q.chars().count() > 100 {
-        return Err(AppError::invalid_field("q", "Search for at most 100 characters."));
+        return Err(AppError::invalid_field(
+            "q",
+            "Search for at most 100 characters.",
+        ));
     }
     let like = format!(
         "%{}%",
@@ -26,7 +29,8 @@ pub async fn search(
     let now = state.clock.now();
     let rules = state.settings.program;
     let mut tx = state.db.begin().await?;
-    let rows: Vec<(i64, String, String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+    type Row = (i64, String, String, String, i64, i64, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT n.id, n.name, r.name, r.description, r.pull_count,
                 (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id),
                 (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = r.id)
@@ -92,7 +96,11 @@ pub async fn search(
 
 /// Searches public repositories; `open_source_only` keeps sponsored ones.
 #[server(name = Search, endpoint = "search")]
-pub async fn search_fn(q: String, #[server(default)] open_source_only: bool, #[server(default)] page: usize) -> Result<SearchPage, AppError> {
+pub async fn search_fn(
+    q: String,
+    #[server(default)] open_source_only: bool,
+    #[server(default)] page: usize,
+) -> Result<SearchPage, AppError> {
     let state = crate::state::AppState::current()?;
     search(&state, &q, open_source_only, page.max(1)).await
 }

@@ -91,8 +91,14 @@ mod tests {
             hit("misc", "tools", "includes a logger", true, 0),
         ];
         rank("log", &mut hits);
-        let order: Vec<String> = hits.iter().map(|h| format!("{}/{}", h.namespace, h.name)).collect();
-        assert_eq!(order, vec!["zed/log", "fluentorg/logger", "acme/logger", "misc/tools"]);
+        let order: Vec<String> = hits
+            .iter()
+            .map(|h| format!("{}/{}", h.namespace, h.name))
+            .collect();
+        assert_eq!(
+            order,
+            vec!["zed/log", "fluentorg/logger", "acme/logger", "misc/tools"]
+        );
     }
 
     #[test]

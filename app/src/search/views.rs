@@ -19,7 +19,9 @@ fn url(q: &str, open_source: bool, page: usize) -> String {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             b' ' => "+".to_string(),
             _ => format!("%{b:02X}"),
         })
@@ -32,8 +34,12 @@ pub fn SearchPage() -> impl IntoView {
     let params = Memo::new(move |_| {
         let q = query.read();
         let text = q.get("q").unwrap_or_default();
-        let filter = super::open_source_filter(q.get("image_filter").as_deref(), q.get("badges").as_deref());
-        let page = q.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1);
+        let filter =
+            super::open_source_filter(q.get("image_filter").as_deref(), q.get("badges").as_deref());
+        let page = q
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1);
         (text, filter, page)
     });
     let results = Resource::new_blocking(
