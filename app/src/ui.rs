@@ -137,48 +137,46 @@ pub fn RenewBanner(
 }
 
 /// The bell in the top bar: unread count and the latest notifications.
+/// Loaded in the browser only (personal data, not part of the page's HTML).
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let mark = ServerAction::<crate::program::api::MarkNotificationsRead>::new();
-    let data = Resource::new(
-        move || mark.version().get(),
-        |_| crate::program::api::notifications_fn(),
-    );
+    let data = LocalResource::new(move || {
+        mark.version().get();
+        crate::program::api::notifications_fn()
+    });
     let (open, set_open) = signal(false);
+    let unread = move || data.get().and_then(|r| r.ok()).map(|(n, _)| n).unwrap_or(0);
     view! {
         <div class="bell">
             <button class="link bell-button" aria-label="Notifications" data-testid="bell"
                 on:click=move |_| set_open.update(|o| *o = !*o)>
-                "🔔"
-                <Transition fallback=|| ()>
-                    {move || data.get().and_then(|r| r.ok()).and_then(|(n, _)| (n > 0).then(|| view! {
-                        <span class="count" data-testid="unread-count">{n}</span>
-                    }))}
-                </Transition>
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                    <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
+                    <path d="M13.7 21a2 2 0 0 1-3.4 0"/>
+                </svg>
+                <span class="count" data-testid="unread-count" class:hidden=move || unread() == 0>{unread}</span>
             </button>
-            <Show when=move || open.get()>
-                <div class="bell-menu" data-testid="bell-menu">
-                    <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || data.get().map(|r| match r {
-                            Ok((_, list)) if list.is_empty() => view! { <p class="muted">"No notifications."</p> }.into_any(),
-                            Ok((_, list)) => view! {
-                                <ul>
-                                    {list.into_iter().map(|n| view! {
-                                        <li class:unread=!n.read>
-                                            <a href=n.link.clone()>{n.body.clone()}</a>
-                                            <span class="muted small">{n.created_at.date()}</span>
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                                <button class="small secondary" on:click=move |_| { mark.dispatch(crate::program::api::MarkNotificationsRead {}); }>
-                                    "Mark all read"
-                                </button>
-                            }.into_any(),
-                            Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                        })}
-                    </Transition>
-                </div>
-            </Show>
+            <div class="bell-menu" data-testid="bell-menu" class:hidden=move || !open.get()>
+                {move || match data.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Ok((_, list))) if list.is_empty() => view! { <p class="muted">"No notifications."</p> }.into_any(),
+                    Some(Ok((_, list))) => view! {
+                        <ul>
+                            {list.into_iter().map(|n| view! {
+                                <li class:unread=!n.read>
+                                    <a href=n.link.clone()>{n.body.clone()}</a>
+                                    <span class="muted small">{n.created_at.date()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <button class="small secondary" on:click=move |_| { mark.dispatch(crate::program::api::MarkNotificationsRead {}); }>
+                            "Mark all read"
+                        </button>
+                    }.into_any(),
+                    Some(Err(e)) => view! { <p class="error">{e.message}</p> }.into_any(),
+                }}
+            </div>
         </div>
     }
 }
