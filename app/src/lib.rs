@@ -18,6 +18,7 @@ pub mod account;
 pub mod badge;
 pub mod domain;
 pub mod error;
+pub mod logo;
 pub mod home;
 pub mod org;
 pub mod program;

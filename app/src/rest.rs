@@ -57,6 +57,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/program/queue", get(queue))
         .route("/api/v1/program/applications/{id}/{action}", post(decide))
         .route("/api/v1/repositories/{ns}/{repo}/scout", put(set_scout))
+        .route(
+            "/api/v1/repositories/{ns}/{repo}/logo",
+            put(put_repo_logo).delete(delete_repo_logo),
+        )
+        .route(
+            "/api/v1/namespaces/{ns}/logo",
+            put(put_org_logo).delete(delete_org_logo),
+        )
         .route("/api/v1", get(not_found))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
@@ -172,7 +180,7 @@ fn repo_json(r: &RepoDetail) -> Value {
         "sponsored": r.sponsored,
         "sponsored_until": r.sponsored_until.map(|t| t.rfc3339()),
         "scout_enabled": r.scout_enabled,
-        "logo_url": Value::Null,
+        "logo_url": r.logo.as_ref().map(|l| l.url.clone()),
     })
 }
 
@@ -338,4 +346,61 @@ async fn set_scout(
     Ok(Json(
         json!({"enabled": enabled, "enabled_in_namespace": count, "limit": limit}),
     ))
+}
+
+async fn upload_raw(
+    s: &AppState,
+    caller: &Caller,
+    ns: &str,
+    repo: Option<&str>,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> AppResult<Json<Value>> {
+    use crate::logo::api::{authorize, check_content_length, read_limited, set_logo};
+    // Authorization first; then the declared length; then the counted stream.
+    let target = authorize(s, caller, ns, repo).await?;
+    check_content_length(headers, 0)?;
+    let bytes = read_limited(body.into_data_stream()).await?;
+    let info = set_logo(s, caller, &target, bytes).await?;
+    Ok(Json(json!({"logo_url": info.url, "source": info.source})))
+}
+
+async fn put_repo_logo(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((ns, repo)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> AppResult<Json<Value>> {
+    upload_raw(&s, &caller, &ns, Some(&repo), &headers, body).await
+}
+
+async fn put_org_logo(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(ns): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> AppResult<Json<Value>> {
+    upload_raw(&s, &caller, &ns, None, &headers, body).await
+}
+
+async fn delete_repo_logo(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((ns, repo)): Path<(String, String)>,
+) -> AppResult<Json<Value>> {
+    let target = crate::logo::api::authorize(&s, &caller, &ns, Some(&repo)).await?;
+    let info = crate::logo::api::clear_logo(&s, &caller, &target).await?;
+    Ok(Json(json!({"logo_url": info.url, "source": info.source})))
+}
+
+async fn delete_org_logo(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(ns): Path<String>,
+) -> AppResult<Json<Value>> {
+    let target = crate::logo::api::authorize(&s, &caller, &ns, None).await?;
+    let info = crate::logo::api::clear_logo(&s, &caller, &target).await?;
+    Ok(Json(json!({"logo_url": info.url, "source": info.source})))
 }

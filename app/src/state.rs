@@ -33,6 +33,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub leptos_options: leptos::config::LeptosOptions,
     pub sign_in_limits: Arc<crate::account::auth::SignInLimits>,
+    /// Blob storage for logos (local directory or S3-compatible).
+    pub blobs: Arc<dyn object_store::ObjectStore>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
@@ -48,6 +50,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         settings: Settings,
         leptos_options: leptos::config::LeptosOptions,
+        blobs: Arc<dyn object_store::ObjectStore>,
     ) -> Self {
         AppState {
             db,
@@ -55,6 +58,7 @@ impl AppState {
             settings: Arc::new(settings),
             leptos_options,
             sign_in_limits: Arc::default(),
+            blobs,
         }
     }
 

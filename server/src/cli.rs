@@ -33,6 +33,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Write generated test fixtures (logo files and a manifest) into a directory.
+    #[command(hide = true)]
+    Fixtures {
+        /// Where to write them.
+        dir: std::path::PathBuf,
+    },
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -176,6 +182,11 @@ pub async fn run(cli: Cli) -> CliResult {
             println!("{}", t.secret);
             Ok(())
         }
+        Command::Fixtures { dir } => {
+            let n = app::logo::fixtures::write_all(&dir).map_err(|e| format!("cannot write fixtures: {e}"))?;
+            println!("{n} logo fixtures written to {}", dir.display());
+            Ok(())
+        }
         Command::Demo {
             action: DemoAction::Seed,
         } => {
@@ -206,7 +217,18 @@ async fn cli_state(config: &Config) -> Result<AppState, String> {
         leptos::config::LeptosOptions::builder()
             .output_name("hub")
             .build(),
+        blob_store(config)?,
     ))
+}
+
+/// Logos and other blobs: a directory under the data directory.
+fn blob_store(config: &Config) -> Result<Arc<dyn object_store::ObjectStore>, String> {
+    let dir = config.data_dir.join("blobs");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create the blob directory {}: {e}", dir.display()))?;
+    let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+        .map_err(|e| format!("cannot open the blob directory {}: {e}", dir.display()))?;
+    Ok(Arc::new(store))
 }
 
 async fn serve(config: Config) -> CliResult {
@@ -236,6 +258,7 @@ async fn serve(config: Config) -> CliResult {
         Arc::new(SystemClock),
         config.settings()?,
         leptos_options,
+        blob_store(&config)?,
     );
     let reminders = tokio::spawn(reminder_loop(
         state.clone(),

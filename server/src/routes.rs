@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(app::rest::router())
         .route("/badge/{ns}/{file}", get(app::badge::api::badge))
+        .route("/logos/{file}", get(app::logo::api::serve))
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),

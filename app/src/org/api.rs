@@ -126,6 +126,7 @@ mod service {
         let rules = state.settings.program;
         let membership = crate::program::api::membership(&mut tx, ns.id(), now, &rules).await?;
         let sponsored = crate::program::api::perks_active(&mut tx, ns.id(), now, &rules).await?;
+        let org_logo = crate::logo::store::namespace_logo(&mut tx, ns.id()).await?;
         let repositories = rows
             .iter()
             .filter(|r| {
@@ -143,12 +144,10 @@ mod service {
                     token_scope: caller.token_scope,
                 }) >= Rights::Read
             })
-            .map(|r| crate::repo::RepoSummary {
-                sponsored,
-                ..r.summary(&ns.name)
-            })
+            .map(|r| r.summary_with(&ns.name, sponsored, org_logo.as_deref()))
             .collect();
         let info = NamespaceInfo {
+            logo: org_logo.as_deref().map(|f| format!("/logos/{f}")),
             membership,
             name: ns.name.clone(),
             kind: ns.kind(),

@@ -38,6 +38,8 @@ pub struct NamespaceInfo {
     pub viewer_rights: Rights,
     /// Repositories the caller may see.
     pub repositories: Vec<RepoSummary>,
+    /// The organization logo's path, if one is set.
+    pub logo: Option<String>,
     /// The program membership, if the namespace ever had one.
     pub membership: Option<crate::program::Membership>,
 }

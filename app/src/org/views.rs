@@ -35,6 +35,7 @@ pub fn NamespacePage() -> impl IntoView {
                         <Title text=format!("{} — iEchor Hub", n.name)/>
                         <RenewBanner namespace=n.name.clone() membership=n.membership/>
                         <div class="ns-head">
+                            {is_org.then(|| view! { <OrgLogo namespace=n.name.clone()/> })}
                             <h1 data-testid="ns-name">{n.name.clone()}</h1>
                             <span class="pill">{if is_org { "organization" } else { "user" }}</span>
                             {sponsored.then(|| view! { <SponsoredBadge until=n.membership.map(|m| m.expires_at)/> })}
@@ -64,7 +65,10 @@ pub fn NamespacePage() -> impl IntoView {
                             view! {
                                 <ul class="repo-list" data-testid="repo-list">
                                     {n.repositories.into_iter().map(|r| view! {
-                                        <li>
+                                        <li class="with-logo">
+                                            <img class="logo-small" alt="" width="40" height="40" loading="lazy"
+                                                src=r.small_logo.clone().unwrap_or_else(|| crate::logo::DEFAULT_LOGO_PATH.to_string())/>
+                                            <div>
                                             <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>
                                                 {format!("{}/{}", r.namespace, r.name)}
                                             </a>
@@ -75,6 +79,7 @@ pub fn NamespacePage() -> impl IntoView {
                                                 {format!("{} tag{} · {} pulls", r.tag_count, if r.tag_count == 1 { "" } else { "s" }, r.pull_count)}
                                                 {r.last_pushed_at.map(|t| format!(" · last pushed {}", t.date()))}
                                             </p>
+                                            </div>
                                         </li>
                                     }).collect_view()}
                                 </ul>
@@ -253,5 +258,20 @@ fn TeamCard(
                 <button type="submit" class="small danger">"Delete team"</button>
             </ActionForm>
         </article>
+    }
+}
+
+/// The organization logo with its editor (owners).
+#[component]
+fn OrgLogo(namespace: String) -> impl IntoView {
+    let ns = namespace.clone();
+    let info = Resource::new(move || ns.clone(), |n| crate::logo::api::get_logo(n, String::new()));
+    view! {
+        <Transition fallback=|| view! { <img class="logo" src=crate::logo::DEFAULT_LOGO_PATH alt=""/> }>
+            {move || info.get().map(|r| match r {
+                Ok(i) => view! { <crate::logo::views::LogoEditor namespace=namespace.clone() repository=String::new() info=i/> }.into_any(),
+                Err(_) => view! { <img class="logo" src=crate::logo::DEFAULT_LOGO_PATH alt=""/> }.into_any(),
+            })}
+        </Transition>
     }
 }

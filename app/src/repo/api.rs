@@ -137,6 +137,7 @@ mod service {
             membership: None,
             scout_enabled: false,
             badge_markdown: String::new(),
+            logo: None,
         })
     }
 
@@ -165,6 +166,7 @@ mod service {
         let scout_enabled = crate::program::store::scout_enabled(&mut tx, repo.id()).await?;
         let badge_markdown =
             crate::badge::markdown_snippet(&state.settings.public_url, &ns.name, &repo.name);
+        let logo = crate::logo::api::resolve(state, &mut tx, caller, &ns, Some(&repo)).await?;
         tx.commit().await?;
         Ok(RepoDetail {
             sponsored: sponsored_until.is_some(),
@@ -172,6 +174,7 @@ mod service {
             membership,
             scout_enabled,
             badge_markdown,
+            logo: Some(logo),
             namespace: ns.name,
             name: repo.name,
             description: repo.description,

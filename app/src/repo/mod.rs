@@ -38,6 +38,8 @@ pub struct RepoSummary {
     pub last_pushed_at: Option<Timestamp>,
     /// The namespace's program perks are on (shows the badge).
     pub sponsored: bool,
+    /// The 64 px logo (repository → organization), or `None` for the default cube.
+    pub small_logo: Option<String>,
 }
 
 /// A tag: a name pointing at a manifest digest.
@@ -70,6 +72,8 @@ pub struct RepoDetail {
     pub scout_enabled: bool,
     /// Markdown for the embeddable badge.
     pub badge_markdown: String,
+    /// The logo shown, resolved through repository → organization → default.
+    pub logo: Option<crate::logo::LogoInfo>,
 }
 
 #[cfg(test)]

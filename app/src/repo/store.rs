@@ -153,9 +153,20 @@ pub struct SummaryRow {
     pub pull_count: i64,
     pub tag_count: i64,
     pub last_pushed_at: Option<i64>,
+    pub logo: Option<String>,
 }
 
 impl SummaryRow {
+    /// The summary; `sponsored` and `org_logo` decide which logo lists show.
+    pub fn summary_with(&self, namespace: &str, sponsored: bool, org_logo: Option<&str>) -> RepoSummary {
+        let file = self.logo.as_deref().filter(|_| sponsored).or(org_logo);
+        RepoSummary {
+            sponsored,
+            small_logo: file.map(|f| crate::logo::variant_path(f, 64)),
+            ..self.summary(namespace)
+        }
+    }
+
     pub fn summary(&self, namespace: &str) -> RepoSummary {
         RepoSummary {
             namespace: namespace.to_string(),
@@ -166,6 +177,7 @@ impl SummaryRow {
             tag_count: self.tag_count,
             last_pushed_at: self.last_pushed_at.map(Timestamp),
             sponsored: false,
+            small_logo: None,
         }
     }
 }
@@ -175,7 +187,8 @@ pub async fn summaries(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<SummaryRo
     sqlx::query_as(
         "SELECT r.id, r.name, r.description, r.is_private, r.pull_count,
                 (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id) AS tag_count,
-                (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = r.id) AS last_pushed_at
+                (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = r.id) AS last_pushed_at,
+                r.logo
          FROM repositories r WHERE r.namespace_id = $1 ORDER BY r.name",
     )
     .bind(ns.0)

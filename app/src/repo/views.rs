@@ -44,6 +44,9 @@ pub fn RepoPage() -> impl IntoView {
                         <Title text=format!("{full} — iEchor Hub")/>
                         <p class="crumbs"><a href=format!("/u/{}", d.namespace)>{d.namespace.clone()}</a>" / "</p>
                         <div class="repo-head">
+                            {d.logo.clone().map(|info| view! {
+                                <crate::logo::views::LogoEditor namespace=d.namespace.clone() repository=d.name.clone() info=info/>
+                            })}
                             <h1 data-testid="repo-name">{full.clone()}</h1>
                             <Visibility is_private=d.is_private/>
                             {d.sponsored.then(|| view! { <SponsoredBadge until=d.sponsored_until/> })}

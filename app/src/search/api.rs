@@ -29,11 +29,12 @@ pub async fn search(
     let now = state.clock.now();
     let rules = state.settings.program;
     let mut tx = state.db.begin().await?;
-    type Row = (i64, String, String, String, i64, i64, Option<i64>);
+    type Row = (i64, String, String, String, i64, i64, Option<i64>, Option<String>, Option<String>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT n.id, n.name, r.name, r.description, r.pull_count,
                 (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id),
-                (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = r.id)
+                (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = r.id),
+                r.logo, n.logo
          FROM repositories r JOIN namespaces n ON n.id = r.namespace_id
          WHERE r.is_private = FALSE
            AND (LOWER(r.name) LIKE $1 ESCAPE '\\' OR LOWER(r.description) LIKE $1 ESCAPE '\\'
@@ -45,7 +46,7 @@ pub async fn search(
     .await?;
     let mut perks: HashMap<i64, bool> = HashMap::new();
     let mut hits = Vec::with_capacity(rows.len());
-    for (ns_id, ns, name, description, pulls, tags, last) in rows {
+    for (ns_id, ns, name, description, pulls, tags, last, repo_logo, org_logo) in rows {
         let sponsored = match perks.get(&ns_id) {
             Some(s) => *s,
             None => {
@@ -72,6 +73,10 @@ pub async fn search(
             tag_count: tags,
             last_pushed_at: last.map(crate::domain::Timestamp),
             sponsored,
+            small_logo: repo_logo
+                .filter(|_| sponsored)
+                .or(org_logo)
+                .map(|f| crate::logo::variant_path(&f, 64)),
         });
     }
     tx.commit().await?;

@@ -79,6 +79,7 @@ mod tests {
             tag_count: 0,
             last_pushed_at: None,
             sponsored,
+            small_logo: None,
         }
     }
 

@@ -73,12 +73,16 @@ pub fn SearchPage() -> impl IntoView {
                             if f { " · Sponsored OSS only" } else { "" })}</p>
                         <ul class="repo-list" data-testid="search-results">
                             {page.results.into_iter().map(|r| view! {
-                                <li>
+                                <li class="with-logo">
+                                    <img class="logo-small" alt="" width="40" height="40" loading="lazy"
+                                        src=r.small_logo.clone().unwrap_or_else(|| crate::logo::DEFAULT_LOGO_PATH.to_string())/>
+                                    <div>
                                     <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>{format!("{}/{}", r.namespace, r.name)}</a>
                                     " " {r.sponsored.then(|| view! { <SponsoredBadge/> })}
                                     <p class="desc">{if r.description.is_empty() { "No description".to_string() } else { r.description.clone() }}</p>
                                     <p class="muted small">{format!("{} pulls · {} tags", r.pull_count, r.tag_count)}
                                         {r.last_pushed_at.map(|t| format!(" · last pushed {}", t.date()))}</p>
+                                    </div>
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 pub const T0: Timestamp = Timestamp(1_767_225_600_000);
 
 pub struct TestApp {
+    pub blob_dir: tempfile::TempDir,
     pub router: Router,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
@@ -27,6 +28,10 @@ pub fn test_app(db: Db) -> TestApp {
         .with_env_filter("warn")
         .try_init();
     let clock = Arc::new(ManualClock::new(T0));
+    let blob_dir = tempfile::tempdir().expect("blob dir");
+    let blobs = Arc::new(
+        object_store::local::LocalFileSystem::new_with_prefix(blob_dir.path()).expect("blob store"),
+    );
     let state = AppState::new(
         db,
         clock.clone(),
@@ -35,8 +40,10 @@ pub fn test_app(db: Db) -> TestApp {
             .output_name("hub")
             .site_root("target/site")
             .build(),
+        blobs,
     );
     TestApp {
+        blob_dir,
         router: server::router(state.clone()),
         state,
         clock,

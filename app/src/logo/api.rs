@@ -1,0 +1,396 @@
+//! Logo actions: upload (multipart server function and raw REST body), clear,
+//! serve. Authorization comes first, before the image body is read; the body
+//! is counted as it streams and refused with 413 past the limit.
+
+use super::LogoInfo;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+
+#[cfg(feature = "ssr")]
+pub use service::*;
+
+#[cfg(feature = "ssr")]
+mod service {
+    use super::super::process::{Processed, process};
+    use super::super::{DEFAULT_LOGO_PATH, LogoInfo, LogoSource, MAX_BYTES, Refusal, store};
+    use crate::account::auth::Caller;
+    use crate::db::Tx;
+    use crate::domain::Rights;
+    use crate::error::{AppError, AppResult, ErrorKind};
+    use crate::org::NamespaceKind;
+    use crate::org::store::{NsRow, is_owner};
+    use crate::repo::store::RepoRow;
+    use crate::state::AppState;
+    use axum::body::Body;
+    use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+    use futures::StreamExt;
+
+    /// What a logo request is about.
+    #[derive(Debug, Clone)]
+    pub enum Target {
+        Repository(NsRow, RepoRow),
+        Organization(NsRow),
+    }
+
+    impl Target {
+        fn ns(&self) -> &NsRow {
+            match self {
+                Target::Repository(ns, _) | Target::Organization(ns) => ns,
+            }
+        }
+        fn label(&self) -> String {
+            match self {
+                Target::Repository(ns, r) => format!("repository {}/{}", ns.name, r.name),
+                Target::Organization(ns) => format!("organization {}", ns.name),
+            }
+        }
+    }
+
+    impl From<Refusal> for AppError {
+        fn from(r: Refusal) -> Self {
+            let kind = match r.status() {
+                400 => ErrorKind::BadRequest,
+                413 => ErrorKind::PayloadTooLarge,
+                415 => ErrorKind::UnsupportedMediaType,
+                _ => ErrorKind::Invalid,
+            };
+            AppError::new(kind, r.message()).with_details(serde_json::json!({ "rule": r.code() }))
+        }
+    }
+
+    pub fn too_large(bytes: u64) -> AppError {
+        Refusal::TooManyBytes { bytes }.into()
+    }
+
+    /// Perks gate repository logos: they can be set and are shown while the
+    /// membership is active or in grace.
+    async fn repo_logo_perk(state: &AppState, tx: &mut Tx<'_>, ns: &NsRow) -> AppResult<bool> {
+        Ok(crate::program::api::perks_active(tx, ns.id(), state.clock.now(), &state.settings.program).await?)
+    }
+
+    fn perk_refusal(ns: &NsRow) -> AppError {
+        AppError::forbidden(format!(
+            "Repository logos are a Sponsored Open Source perk, and “{}” is not a member now. Stored logos show again after the membership is renewed.",
+            ns.name
+        ))
+    }
+
+    /// Authenticates, loads and authorizes a logo change, before any body is read.
+    pub async fn authorize(
+        state: &AppState,
+        caller: &Caller,
+        namespace: &str,
+        repository: Option<&str>,
+    ) -> AppResult<Target> {
+        let me = caller.require_user()?;
+        let mut tx = state.db.begin().await?;
+        let target = match repository.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(repo) => {
+                let (ns, repo, rights) = crate::repo::api::load_repo(&mut tx, caller, namespace, repo).await?;
+                if rights < Rights::Admin {
+                    caller.require_scope(Rights::Admin)?;
+                    return Err(AppError::forbidden(format!(
+                        "Only admins of “{}/{}” (an owner, or a team with admin permission) can change its logo.",
+                        ns.name, repo.name
+                    )));
+                }
+                if !repo_logo_perk(state, &mut tx, &ns).await? {
+                    return Err(perk_refusal(&ns));
+                }
+                Target::Repository(ns, repo)
+            }
+            None => {
+                let ns = crate::org::api::load_namespace(&mut tx, namespace).await?;
+                if ns.kind() != NamespaceKind::Org {
+                    return Err(AppError::invalid(format!(
+                        "“{}” is a personal namespace; logos belong to organizations and their repositories.",
+                        ns.name
+                    )));
+                }
+                if !is_owner(&mut tx, &ns, me.id).await? {
+                    return Err(AppError::forbidden(format!(
+                        "Only owners of “{}” can change the organization logo.",
+                        ns.name
+                    )));
+                }
+                caller.require_scope(Rights::Admin)?;
+                Target::Organization(ns)
+            }
+        };
+        tx.commit().await?;
+        Ok(target)
+    }
+
+    /// Reads a body stream, refusing with 413 as soon as it passes the limit.
+    pub async fn read_limited<S, E>(mut stream: S) -> AppResult<Vec<u8>>
+    where
+        S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut buf = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| AppError::bad_request(format!("The upload was interrupted: {e}.")))?;
+            if buf.len() as u64 + chunk.len() as u64 > MAX_BYTES {
+                return Err(too_large(buf.len() as u64 + chunk.len() as u64));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf)
+    }
+
+    /// Refuses early when the declared length is already over the limit.
+    pub fn check_content_length(headers: &HeaderMap, overhead: u64) -> AppResult<()> {
+        if let Some(len) = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            && len > MAX_BYTES + overhead
+        {
+            return Err(too_large(len));
+        }
+        Ok(())
+    }
+
+    /// Validates, re-encodes (off the runtime), stores and records a new logo.
+    pub async fn set_logo(state: &AppState, caller: &Caller, target: &Target, bytes: Vec<u8>) -> AppResult<LogoInfo> {
+        let processed: Processed = tokio::task::spawn_blocking(move || process(&bytes)).await??;
+        store::put_files(state.blobs.as_ref(), &processed).await.map_err(|e| {
+            tracing::error!(error = %e, "storing a logo failed");
+            AppError::internal()
+        })?;
+        let file = processed.file_name();
+        let mut tx = state.db.begin().await?;
+        let old = match target {
+            Target::Repository(_, r) => {
+                let old = store::repo_logo(&mut tx, r.id()).await?;
+                store::set_repo_logo(&mut tx, r.id(), Some(&file)).await?;
+                old
+            }
+            Target::Organization(ns) => {
+                let old = store::namespace_logo(&mut tx, ns.id()).await?;
+                store::set_namespace_logo(&mut tx, ns.id(), Some(&file)).await?;
+                old
+            }
+        };
+        let detail = format!("{}: {} → {}", target.label(), old.as_deref().unwrap_or("none"), file);
+        crate::program::store::audit(&mut tx, target.ns().id(), None, caller.user_id(), "logo_set", &detail, state.clock.now()).await?;
+        let info = resolve_target(state, &mut tx, caller, target).await?;
+        tx.commit().await?;
+        Ok(info)
+    }
+
+    /// Removes a logo; the fallback shows at once.
+    pub async fn clear_logo(state: &AppState, caller: &Caller, target: &Target) -> AppResult<LogoInfo> {
+        let mut tx = state.db.begin().await?;
+        let old = match target {
+            Target::Repository(_, r) => {
+                let old = store::repo_logo(&mut tx, r.id()).await?;
+                store::set_repo_logo(&mut tx, r.id(), None).await?;
+                old
+            }
+            Target::Organization(ns) => {
+                let old = store::namespace_logo(&mut tx, ns.id()).await?;
+                store::set_namespace_logo(&mut tx, ns.id(), None).await?;
+                old
+            }
+        };
+        let Some(old) = old else {
+            return Err(AppError::not_found(format!("The {} has no logo to clear.", target.label())));
+        };
+        let detail = format!("{}: {old} → none", target.label());
+        crate::program::store::audit(&mut tx, target.ns().id(), None, caller.user_id(), "logo_cleared", &detail, state.clock.now()).await?;
+        let info = resolve_target(state, &mut tx, caller, target).await?;
+        tx.commit().await?;
+        Ok(info)
+    }
+
+    fn url(state: &AppState, file: &str) -> String {
+        format!("{}/logos/{file}", state.settings.public_url)
+    }
+
+    fn small(file: &str) -> String {
+        match file.rsplit_once('.') {
+            Some((hash, ext)) => format!("{hash}-128.{ext}"),
+            None => file.to_string(),
+        }
+    }
+
+    async fn resolve_target(state: &AppState, tx: &mut Tx<'_>, caller: &Caller, target: &Target) -> AppResult<LogoInfo> {
+        match target {
+            Target::Repository(ns, repo) => resolve(state, tx, caller, ns, Some(repo)).await,
+            Target::Organization(ns) => resolve(state, tx, caller, ns, None).await,
+        }
+    }
+
+    /// The logo to show: repository (while perks are on) → organization → the grey cube.
+    pub async fn resolve(
+        state: &AppState,
+        tx: &mut Tx<'_>,
+        caller: &Caller,
+        ns: &NsRow,
+        repo: Option<&RepoRow>,
+    ) -> AppResult<LogoInfo> {
+        let perk = repo_logo_perk(state, tx, ns).await?;
+        let repo_file = match repo {
+            Some(r) => store::repo_logo(tx, r.id()).await?,
+            None => None,
+        };
+        let is_admin = match repo {
+            Some(r) => crate::repo::api::repo_rights(tx, caller, ns, r).await? == Rights::Admin,
+            None => false,
+        };
+        let (source, file) = match (&repo_file, perk) {
+            (Some(f), true) => (LogoSource::Repository, Some(f.clone())),
+            _ => match store::namespace_logo(tx, ns.id()).await? {
+                Some(f) => (LogoSource::Organization, Some(f)),
+                None => (LogoSource::Default, None),
+            },
+        };
+        let (url_full, url_small) = match &file {
+            Some(f) => (url(state, f), url(state, &small(f))),
+            None => {
+                let d = format!("{}{DEFAULT_LOGO_PATH}", state.settings.public_url);
+                (d.clone(), d)
+            }
+        };
+        Ok(LogoInfo {
+            url: url_full,
+            small_url: url_small,
+            source,
+            repository_logo_stored: repo_file.is_some(),
+            can_change: repo.is_some() && is_admin && perk,
+            locked_reason: (repo.is_some() && is_admin && !perk).then(|| {
+                format!("Repository logos are a Sponsored Open Source perk; “{}” is not a member now.", ns.name)
+            }),
+        })
+    }
+
+    /// `GET /logos/{file}`: immutable, content-addressed, never sniffed.
+    pub async fn serve(
+        axum::extract::State(state): axum::extract::State<AppState>,
+        axum::extract::Path(file): axum::extract::Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        let valid = super::super::valid_file_name(&file);
+        if !valid {
+            return AppError::not_found("There is no such logo.").into_response();
+        }
+        let etag = format!("\"{}\"", file.split('.').next().unwrap_or(""));
+        if headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+        {
+            let mut r = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(v) = HeaderValue::from_str(&etag) {
+                r.headers_mut().insert(header::ETAG, v);
+            }
+            return r;
+        }
+        let bytes = match store::get_file(state.blobs.as_ref(), &file).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return AppError::not_found("There is no such logo.").into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "reading a logo failed");
+                return AppError::internal().into_response();
+            }
+        };
+        let content_type = if file.ends_with(".png") { "image/png" } else { "image/jpeg" };
+        let mut r = Response::new(Body::from(bytes));
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            h.insert(header::ETAG, v);
+        }
+        r
+    }
+
+    /// The current logo of a repository or an organization, for its page.
+    pub async fn logo_info(state: &AppState, caller: &Caller, namespace: &str, repository: Option<&str>) -> AppResult<LogoInfo> {
+        let mut tx = state.db.begin().await?;
+        let info = match repository.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => {
+                let (ns, repo, _) = crate::repo::api::load_repo(&mut tx, caller, namespace, r).await?;
+                resolve(state, &mut tx, caller, &ns, Some(&repo)).await?
+            }
+            None => {
+                let ns = crate::org::api::load_namespace(&mut tx, namespace).await?;
+                let mut info = resolve(state, &mut tx, caller, &ns, None).await?;
+                info.can_change = match caller.user_id() {
+                    Some(u) => ns.kind() == NamespaceKind::Org && is_owner(&mut tx, &ns, u).await?,
+                    None => false,
+                };
+                info
+            }
+        };
+        tx.commit().await?;
+        Ok(info)
+    }
+}
+
+/// Uploads a logo. Multipart fields, in this order: `namespace`, `repository`
+/// (empty for the organization logo), `file`.
+#[server(input = MultipartFormData, endpoint = "upload_logo")]
+pub async fn upload_logo(data: MultipartData) -> Result<LogoInfo, AppError> {
+    let state = crate::state::AppState::current()?;
+    let caller = crate::account::auth::current_caller().await?;
+    caller.require_user()?;
+    if let Some(parts) = use_context::<axum::http::request::Parts>() {
+        check_content_length(&parts.headers, 64 * 1024)?;
+    }
+    let mut multipart = data
+        .into_inner()
+        .ok_or_else(|| AppError::bad_request("Send the logo as multipart/form-data."))?;
+    let (mut namespace, mut repository) = (None::<String>, String::new());
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad_request(format!("The form could not be read: {e}.")))?
+    {
+        match field.name().unwrap_or("") {
+            "namespace" => namespace = Some(field.text().await.map_err(|e| AppError::bad_request(e.to_string()))?),
+            "repository" => repository = field.text().await.map_err(|e| AppError::bad_request(e.to_string()))?,
+            "file" => {
+                let ns = namespace.clone().ok_or_else(|| {
+                    AppError::bad_request("Send the `namespace` and `repository` fields before `file`.")
+                })?;
+                // Authorization first: nothing of the image is read before this.
+                let target = authorize(&state, &caller, &ns, Some(&repository)).await?;
+                let mut buf = Vec::new();
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| AppError::bad_request(format!("The upload was interrupted: {e}.")))?
+                {
+                    if buf.len() as u64 + chunk.len() as u64 > super::MAX_BYTES {
+                        return Err(too_large(buf.len() as u64 + chunk.len() as u64));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                return set_logo(&state, &caller, &target, buf).await;
+            }
+            _ => {}
+        }
+    }
+    Err(AppError::bad_request("The form has no `file` field."))
+}
+
+/// Clears a repository logo (or, with an empty `repository`, the organization logo).
+#[server(name = ClearLogo, endpoint = "clear_logo")]
+pub async fn clear_logo_fn(namespace: String, repository: String) -> Result<LogoInfo, AppError> {
+    with_caller!(|state, caller| {
+        let target = authorize(&state, &caller, &namespace, Some(&repository)).await?;
+        clear_logo(&state, &caller, &target).await
+    })
+}
+
+/// The logo shown for a repository (or organization, with an empty `repository`).
+#[server(name = GetLogo, endpoint = "get_logo")]
+pub async fn get_logo(namespace: String, repository: String) -> Result<LogoInfo, AppError> {
+    with_caller!(|state, caller| logo_info(&state, &caller, &namespace, Some(&repository)).await)
+}
