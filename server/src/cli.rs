@@ -183,7 +183,8 @@ pub async fn run(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Fixtures { dir } => {
-            let n = app::logo::fixtures::write_all(&dir).map_err(|e| format!("cannot write fixtures: {e}"))?;
+            let n = app::logo::fixtures::write_all(&dir)
+                .map_err(|e| format!("cannot write fixtures: {e}"))?;
             println!("{n} logo fixtures written to {}", dir.display());
             Ok(())
         }

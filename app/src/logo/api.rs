@@ -67,7 +67,13 @@ mod service {
     /// Perks gate repository logos: they can be set and are shown while the
     /// membership is active or in grace.
     async fn repo_logo_perk(state: &AppState, tx: &mut Tx<'_>, ns: &NsRow) -> AppResult<bool> {
-        Ok(crate::program::api::perks_active(tx, ns.id(), state.clock.now(), &state.settings.program).await?)
+        Ok(crate::program::api::perks_active(
+            tx,
+            ns.id(),
+            state.clock.now(),
+            &state.settings.program,
+        )
+        .await?)
     }
 
     fn perk_refusal(ns: &NsRow) -> AppError {
@@ -88,7 +94,8 @@ mod service {
         let mut tx = state.db.begin().await?;
         let target = match repository.map(str::trim).filter(|r| !r.is_empty()) {
             Some(repo) => {
-                let (ns, repo, rights) = crate::repo::api::load_repo(&mut tx, caller, namespace, repo).await?;
+                let (ns, repo, rights) =
+                    crate::repo::api::load_repo(&mut tx, caller, namespace, repo).await?;
                 if rights < Rights::Admin {
                     caller.require_scope(Rights::Admin)?;
                     return Err(AppError::forbidden(format!(
@@ -131,7 +138,8 @@ mod service {
     {
         let mut buf = Vec::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| AppError::bad_request(format!("The upload was interrupted: {e}.")))?;
+            let chunk = chunk
+                .map_err(|e| AppError::bad_request(format!("The upload was interrupted: {e}.")))?;
             if buf.len() as u64 + chunk.len() as u64 > MAX_BYTES {
                 return Err(too_large(buf.len() as u64 + chunk.len() as u64));
             }
@@ -154,12 +162,19 @@ mod service {
     }
 
     /// Validates, re-encodes (off the runtime), stores and records a new logo.
-    pub async fn set_logo(state: &AppState, caller: &Caller, target: &Target, bytes: Vec<u8>) -> AppResult<LogoInfo> {
+    pub async fn set_logo(
+        state: &AppState,
+        caller: &Caller,
+        target: &Target,
+        bytes: Vec<u8>,
+    ) -> AppResult<LogoInfo> {
         let processed: Processed = tokio::task::spawn_blocking(move || process(&bytes)).await??;
-        store::put_files(state.blobs.as_ref(), &processed).await.map_err(|e| {
-            tracing::error!(error = %e, "storing a logo failed");
-            AppError::internal()
-        })?;
+        store::put_files(state.blobs.as_ref(), &processed)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "storing a logo failed");
+                AppError::internal()
+            })?;
         let file = processed.file_name();
         let mut tx = state.db.begin().await?;
         let old = match target {
@@ -174,15 +189,33 @@ mod service {
                 old
             }
         };
-        let detail = format!("{}: {} → {}", target.label(), old.as_deref().unwrap_or("none"), file);
-        crate::program::store::audit(&mut tx, target.ns().id(), None, caller.user_id(), "logo_set", &detail, state.clock.now()).await?;
+        let detail = format!(
+            "{}: {} → {}",
+            target.label(),
+            old.as_deref().unwrap_or("none"),
+            file
+        );
+        crate::program::store::audit(
+            &mut tx,
+            target.ns().id(),
+            None,
+            caller.user_id(),
+            "logo_set",
+            &detail,
+            state.clock.now(),
+        )
+        .await?;
         let info = resolve_target(state, &mut tx, caller, target).await?;
         tx.commit().await?;
         Ok(info)
     }
 
     /// Removes a logo; the fallback shows at once.
-    pub async fn clear_logo(state: &AppState, caller: &Caller, target: &Target) -> AppResult<LogoInfo> {
+    pub async fn clear_logo(
+        state: &AppState,
+        caller: &Caller,
+        target: &Target,
+    ) -> AppResult<LogoInfo> {
         let mut tx = state.db.begin().await?;
         let old = match target {
             Target::Repository(_, r) => {
@@ -197,10 +230,22 @@ mod service {
             }
         };
         let Some(old) = old else {
-            return Err(AppError::not_found(format!("The {} has no logo to clear.", target.label())));
+            return Err(AppError::not_found(format!(
+                "The {} has no logo to clear.",
+                target.label()
+            )));
         };
         let detail = format!("{}: {old} → none", target.label());
-        crate::program::store::audit(&mut tx, target.ns().id(), None, caller.user_id(), "logo_cleared", &detail, state.clock.now()).await?;
+        crate::program::store::audit(
+            &mut tx,
+            target.ns().id(),
+            None,
+            caller.user_id(),
+            "logo_cleared",
+            &detail,
+            state.clock.now(),
+        )
+        .await?;
         let info = resolve_target(state, &mut tx, caller, target).await?;
         tx.commit().await?;
         Ok(info)
@@ -217,7 +262,12 @@ mod service {
         }
     }
 
-    async fn resolve_target(state: &AppState, tx: &mut Tx<'_>, caller: &Caller, target: &Target) -> AppResult<LogoInfo> {
+    async fn resolve_target(
+        state: &AppState,
+        tx: &mut Tx<'_>,
+        caller: &Caller,
+        target: &Target,
+    ) -> AppResult<LogoInfo> {
         match target {
             Target::Repository(ns, repo) => resolve(state, tx, caller, ns, Some(repo)).await,
             Target::Organization(ns) => resolve(state, tx, caller, ns, None).await,
@@ -262,7 +312,10 @@ mod service {
             repository_logo_stored: repo_file.is_some(),
             can_change: repo.is_some() && is_admin && perk,
             locked_reason: (repo.is_some() && is_admin && !perk).then(|| {
-                format!("Repository logos are a Sponsored Open Source perk; “{}” is not a member now.", ns.name)
+                format!(
+                    "Repository logos are a Sponsored Open Source perk; “{}” is not a member now.",
+                    ns.name
+                )
             }),
         })
     }
@@ -297,13 +350,26 @@ mod service {
                 return AppError::internal().into_response();
             }
         };
-        let content_type = if file.ends_with(".png") { "image/png" } else { "image/jpeg" };
+        let content_type = if file.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
         let mut r = Response::new(Body::from(bytes));
         let h = r.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'"),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
         if let Ok(v) = HeaderValue::from_str(&etag) {
             h.insert(header::ETAG, v);
         }
@@ -311,11 +377,17 @@ mod service {
     }
 
     /// The current logo of a repository or an organization, for its page.
-    pub async fn logo_info(state: &AppState, caller: &Caller, namespace: &str, repository: Option<&str>) -> AppResult<LogoInfo> {
+    pub async fn logo_info(
+        state: &AppState,
+        caller: &Caller,
+        namespace: &str,
+        repository: Option<&str>,
+    ) -> AppResult<LogoInfo> {
         let mut tx = state.db.begin().await?;
         let info = match repository.map(str::trim).filter(|r| !r.is_empty()) {
             Some(r) => {
-                let (ns, repo, _) = crate::repo::api::load_repo(&mut tx, caller, namespace, r).await?;
+                let (ns, repo, _) =
+                    crate::repo::api::load_repo(&mut tx, caller, namespace, r).await?;
                 resolve(state, &mut tx, caller, &ns, Some(&repo)).await?
             }
             None => {
@@ -353,20 +425,32 @@ pub async fn upload_logo(data: MultipartData) -> Result<LogoInfo, AppError> {
         .map_err(|e| AppError::bad_request(format!("The form could not be read: {e}.")))?
     {
         match field.name().unwrap_or("") {
-            "namespace" => namespace = Some(field.text().await.map_err(|e| AppError::bad_request(e.to_string()))?),
-            "repository" => repository = field.text().await.map_err(|e| AppError::bad_request(e.to_string()))?,
+            "namespace" => {
+                namespace = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(|e| AppError::bad_request(e.to_string()))?,
+                )
+            }
+            "repository" => {
+                repository = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::bad_request(e.to_string()))?
+            }
             "file" => {
                 let ns = namespace.clone().ok_or_else(|| {
-                    AppError::bad_request("Send the `namespace` and `repository` fields before `file`.")
+                    AppError::bad_request(
+                        "Send the `namespace` and `repository` fields before `file`.",
+                    )
                 })?;
                 // Authorization first: nothing of the image is read before this.
                 let target = authorize(&state, &caller, &ns, Some(&repository)).await?;
                 let mut buf = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| AppError::bad_request(format!("The upload was interrupted: {e}.")))?
-                {
+                while let Some(chunk) = field.chunk().await.map_err(|e| {
+                    AppError::bad_request(format!("The upload was interrupted: {e}."))
+                })? {
                     if buf.len() as u64 + chunk.len() as u64 > super::MAX_BYTES {
                         return Err(too_large(buf.len() as u64 + chunk.len() as u64));
                     }

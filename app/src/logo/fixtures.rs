@@ -30,7 +30,11 @@ pub struct Fixture {
 
 fn gradient_rgb(w: u32, h: u32) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
     ImageBuffer::from_fn(w, h, |x, y| {
-        Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, ((x + y) % 256) as u8])
+        Rgb([
+            (x * 255 / w.max(1)) as u8,
+            (y * 255 / h.max(1)) as u8,
+            ((x + y) % 256) as u8,
+        ])
     })
 }
 
@@ -62,7 +66,12 @@ fn progressive_jpeg(w: u16, h: u16) -> Vec<u8> {
     out
 }
 
-fn png_with(w: u32, h: u32, setup: impl FnOnce(&mut png::Encoder<'_, &mut Vec<u8>>), data: &[u8]) -> Vec<u8> {
+fn png_with(
+    w: u32,
+    h: u32,
+    setup: impl FnOnce(&mut png::Encoder<'_, &mut Vec<u8>>),
+    data: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
@@ -74,13 +83,20 @@ fn png_with(w: u32, h: u32, setup: impl FnOnce(&mut png::Encoder<'_, &mut Vec<u8
 }
 
 fn palette_png(w: u32, h: u32) -> Vec<u8> {
-    let palette: Vec<u8> = (0..16u8).flat_map(|i| [i * 16, 255 - i * 16, 128]).collect();
+    let palette: Vec<u8> = (0..16u8)
+        .flat_map(|i| [i * 16, 255 - i * 16, 128])
+        .collect();
     let data: Vec<u8> = (0..w * h).map(|i| ((i % w) * 16 / w) as u8).collect();
-    png_with(w, h, |e| {
-        e.set_color(png::ColorType::Indexed);
-        e.set_depth(png::BitDepth::Eight);
-        e.set_palette(palette);
-    }, &data)
+    png_with(
+        w,
+        h,
+        |e| {
+            e.set_color(png::ColorType::Indexed);
+            e.set_depth(png::BitDepth::Eight);
+            e.set_palette(palette);
+        },
+        &data,
+    )
 }
 
 fn encode_buffer<P: image::PixelWithColorType>(img: &ImageBuffer<P, Vec<P::Subpixel>>) -> Vec<u8>
@@ -88,7 +104,8 @@ where
     [P::Subpixel]: image::EncodableLayout,
 {
     let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("encode");
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode");
     out.into_inner()
 }
 
@@ -97,7 +114,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -126,7 +147,12 @@ fn padded(mut bytes: Vec<u8>, total: u64) -> Vec<u8> {
 
 /// Every fixture.
 pub fn all() -> Vec<Fixture> {
-    let f = |name, file_name, bytes, expect| Fixture { name, file_name, bytes, expect };
+    let f = |name, file_name, bytes, expect| Fixture {
+        name,
+        file_name,
+        bytes,
+        expect,
+    };
     let jpeg200 = jpeg(200, 200);
     let png200 = png(200, 200);
     let mut text_png = png_with(
@@ -134,8 +160,11 @@ pub fn all() -> Vec<Fixture> {
         200,
         |e| {
             e.set_color(png::ColorType::Rgb);
-            e.add_text_chunk("Comment".into(), "<script>alert('text-chunk')</script>".into())
-                .expect("text chunk");
+            e.add_text_chunk(
+                "Comment".into(),
+                "<script>alert('text-chunk')</script>".into(),
+            )
+            .expect("text chunk");
         },
         gradient_rgb(200, 200).as_raw(),
     );
@@ -208,13 +237,28 @@ mod tests {
                     assert!(full.is_ok(), "{}: server {:?}", f.name, full.err());
                 }
                 Expect::Header(code) => {
-                    assert_eq!(header.as_ref().map_err(|e| e.code()).err(), Some(code), "{}", f.name);
-                    assert_eq!(full.as_ref().map_err(|e| e.code()).err(), Some(code), "{} (server agrees)", f.name);
+                    assert_eq!(
+                        header.as_ref().map_err(|e| e.code()).err(),
+                        Some(code),
+                        "{}",
+                        f.name
+                    );
+                    assert_eq!(
+                        full.as_ref().map_err(|e| e.code()).err(),
+                        Some(code),
+                        "{} (server agrees)",
+                        f.name
+                    );
                     let msg = header.err().map(|e| e.message()).unwrap_or_default();
                     assert!(!msg.is_empty());
                 }
                 Expect::Server(code) => {
-                    assert!(header.is_ok(), "{}: header should pass, got {:?}", f.name, header);
+                    assert!(
+                        header.is_ok(),
+                        "{}: header should pass, got {:?}",
+                        f.name,
+                        header
+                    );
                     assert_eq!(full.map_err(|e| e.code()).err(), Some(code), "{}", f.name);
                 }
             }
@@ -223,7 +267,10 @@ mod tests {
 
     #[test]
     fn re_encoding_drops_text_chunks_and_trailing_bytes() {
-        let f = all().into_iter().find(|f| f.file_name == "text-chunk.png").expect("fixture");
+        let f = all()
+            .into_iter()
+            .find(|f| f.file_name == "text-chunk.png")
+            .expect("fixture");
         let raw = String::from_utf8_lossy(&f.bytes).to_string();
         assert!(raw.contains("text-chunk") && raw.contains("trailing"));
         let p = process(&f.bytes).expect("accepted");
@@ -241,6 +288,9 @@ mod tests {
         let tiny = image::load_from_memory(&p.px64).expect("decode");
         assert_eq!(tiny.width(), 64);
         // Identical uploads hash identically.
-        assert_eq!(process(&png(200, 200)).expect("a").hash, process(&png(200, 200)).expect("b").hash);
+        assert_eq!(
+            process(&png(200, 200)).expect("a").hash,
+            process(&png(200, 200)).expect("b").hash
+        );
     }
 }

@@ -180,13 +180,24 @@ pub fn sniff_other(head: &[u8]) -> Option<&'static str> {
     }
     // Text formats: skip a UTF-8 BOM and leading whitespace, compare lowercase.
     let text = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(head);
-    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
-    let lower: Vec<u8> = text[start..].iter().take(512).map(|b| b.to_ascii_lowercase()).collect();
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let lower: Vec<u8> = text[start..]
+        .iter()
+        .take(512)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
     let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
     if lower.starts_with(b"<svg") || (lower.starts_with(b"<?xml") && has(b"<svg")) {
         return Some("an SVG drawing");
     }
-    if lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html") || has(b"<script") || has(b"<body") {
+    if lower.starts_with(b"<!doctype html")
+        || lower.starts_with(b"<html")
+        || has(b"<script")
+        || has(b"<body")
+    {
         return Some("an HTML document");
     }
     if lower.starts_with(b"<?xml") {
@@ -222,7 +233,9 @@ fn png_header(b: &[u8]) -> Result<LogoHeader, Refusal> {
         _ => false,
     };
     if !depth_ok || b[26] != 0 || b[27] != 0 || b[28] > 1 {
-        return Err(bad("the header has an invalid color type, bit depth or method"));
+        return Err(bad(
+            "the header has an invalid color type, bit depth or method",
+        ));
     }
     Ok(LogoHeader {
         format: LogoFormat::Png,
@@ -357,10 +370,15 @@ pub fn valid_file_name(name: &str) -> bool {
     let Some((stem, ext)) = name.rsplit_once('.') else {
         return false;
     };
-    let hash = stem.strip_suffix("-128").or_else(|| stem.strip_suffix("-64")).unwrap_or(stem);
+    let hash = stem
+        .strip_suffix("-128")
+        .or_else(|| stem.strip_suffix("-64"))
+        .unwrap_or(stem);
     matches!(ext, "png" | "jpg")
         && hash.len() == 64
-        && hash.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        && hash
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// The 64 px variant's path for a stored logo name.
@@ -386,7 +404,10 @@ mod tests {
         assert!(!valid_file_name(&format!("{h}.svg")));
         assert!(!valid_file_name("../../etc/passwd.png"));
         assert!(!valid_file_name(&format!("{}.png", "A".repeat(64))));
-        assert_eq!(variant_path(&format!("{h}.png"), 64), format!("/logos/{h}-64.png"));
+        assert_eq!(
+            variant_path(&format!("{h}.png"), 64),
+            format!("/logos/{h}-64.png")
+        );
     }
 
     #[test]
@@ -399,11 +420,25 @@ mod tests {
     #[test]
     fn messages_name_rule_and_value() {
         assert_eq!(
-            Refusal::TooLarge { width: 1200, height: 1200 }.message(),
+            Refusal::TooLarge {
+                width: 1200,
+                height: 1200
+            }
+            .message(),
             "This image is 1200×1200 pixels; the largest allowed is 1000×1000."
         );
-        assert!(Refusal::TooManyBytes { bytes: 5_242_881 }.message().contains("5,242,881 bytes"));
-        assert!(Refusal::UnsupportedType { detected: Some("a GIF image".into()) }.message().contains("GIF"));
+        assert!(
+            Refusal::TooManyBytes { bytes: 5_242_881 }
+                .message()
+                .contains("5,242,881 bytes")
+        );
+        assert!(
+            Refusal::UnsupportedType {
+                detected: Some("a GIF image".into())
+            }
+            .message()
+            .contains("GIF")
+        );
     }
 
     #[test]
@@ -415,10 +450,24 @@ mod tests {
         b.extend_from_slice(&30000u32.to_be_bytes());
         b.extend_from_slice(&30000u32.to_be_bytes());
         b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(validate(b.len() as u64, &b), Err(Refusal::TooLarge { width: 30000, height: 30000 }));
+        assert_eq!(
+            validate(b.len() as u64, &b),
+            Err(Refusal::TooLarge {
+                width: 30000,
+                height: 30000
+            })
+        );
         assert_eq!(validate(0, &[]), Err(Refusal::Empty));
-        assert_eq!(validate(8, &PNG_SIGNATURE).map_err(|e| e.code()), Err("bad_header"));
-        assert_eq!(validate(MAX_BYTES + 1, &b), Err(Refusal::TooManyBytes { bytes: MAX_BYTES + 1 }));
+        assert_eq!(
+            validate(8, &PNG_SIGNATURE).map_err(|e| e.code()),
+            Err("bad_header")
+        );
+        assert_eq!(
+            validate(MAX_BYTES + 1, &b),
+            Err(Refusal::TooManyBytes {
+                bytes: MAX_BYTES + 1
+            })
+        );
     }
 
     #[test]
@@ -429,8 +478,17 @@ mod tests {
         let b = [0xFF, 0xD8, 0xFF];
         assert_eq!(read_header(&b).map_err(|e| e.code()), Err("bad_header"));
         // SOF0 with 300×200.
-        let b = [0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 200, 1, 44, 3, 1, 0x22, 0];
-        assert_eq!(read_header(&b), Ok(LogoHeader { format: LogoFormat::Jpeg, width: 300, height: 200 }));
+        let b = [
+            0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, 0, 200, 1, 44, 3, 1, 0x22, 0,
+        ];
+        assert_eq!(
+            read_header(&b),
+            Ok(LogoHeader {
+                format: LogoFormat::Jpeg,
+                width: 300,
+                height: 200
+            })
+        );
     }
 
     #[test]
@@ -442,7 +500,10 @@ mod tests {
             (b"II*\0\x08\0", "TIFF"),
             (b"\0\0\x01\0\x01\0", "ICO"),
             (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "SVG"),
-            (b"\xEF\xBB\xBF  <?xml version='1.0'?><svg><script>alert(1)</script></svg>", "SVG"),
+            (
+                b"\xEF\xBB\xBF  <?xml version='1.0'?><svg><script>alert(1)</script></svg>",
+                "SVG",
+            ),
             (b"<!DOCTYPE html><html><body>hi</body></html>", "HTML"),
         ] {
             let e = read_header(bytes).expect_err(name);

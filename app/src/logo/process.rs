@@ -57,11 +57,17 @@ pub fn process(bytes: &[u8]) -> Result<Processed, Refusal> {
     // data with the end-of-image marker (0xFF 0xD9 cannot occur inside
     // entropy-coded data), so require it.
     if format == LogoFormat::Jpeg && !bytes.windows(2).any(|w| w == [0xFF, 0xD9]) {
-        return Err(corrupt(format, "the file ends before the end of the image data"));
+        return Err(corrupt(
+            format,
+            "the file ends before the end of the image data",
+        ));
     }
     let img = reader.decode().map_err(|e| corrupt(format, e))?;
     if img.width() != header.width || img.height() != header.height {
-        return Err(corrupt(format, "the header and the image data disagree on the size"));
+        return Err(corrupt(
+            format,
+            "the header and the image data disagree on the size",
+        ));
     }
     let full = encode(&img, format).map_err(|e| corrupt(format, e))?;
     let px128 = encode(&img.thumbnail(128, 128), format).map_err(|e| corrupt(format, e))?;

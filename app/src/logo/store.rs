@@ -4,8 +4,8 @@
 
 use crate::db::Tx;
 use crate::domain::ids::{NamespaceId, RepoId};
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 fn key(file: &str) -> StorePath {
     StorePath::from(format!("logos/{file}"))
@@ -28,7 +28,10 @@ pub async fn put_files(
 }
 
 /// Reads a stored file; `None` when it does not exist.
-pub async fn get_file(store: &dyn ObjectStore, file: &str) -> Result<Option<bytes::Bytes>, object_store::Error> {
+pub async fn get_file(
+    store: &dyn ObjectStore,
+    file: &str,
+) -> Result<Option<bytes::Bytes>, object_store::Error> {
     match store.get(&key(file)).await {
         Ok(r) => Ok(Some(r.bytes().await?)),
         Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -37,22 +40,31 @@ pub async fn get_file(store: &dyn ObjectStore, file: &str) -> Result<Option<byte
 }
 
 pub async fn repo_logo(tx: &mut Tx<'_>, repo: RepoId) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT logo FROM repositories WHERE id = $1")
-        .bind(repo.0)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT logo FROM repositories WHERE id = $1")
+            .bind(repo.0)
+            .fetch_optional(&mut **tx)
+            .await?;
     Ok(row.and_then(|(l,)| l))
 }
 
-pub async fn namespace_logo(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT logo FROM namespaces WHERE id = $1")
-        .bind(ns.0)
-        .fetch_optional(&mut **tx)
-        .await?;
+pub async fn namespace_logo(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT logo FROM namespaces WHERE id = $1")
+            .bind(ns.0)
+            .fetch_optional(&mut **tx)
+            .await?;
     Ok(row.and_then(|(l,)| l))
 }
 
-pub async fn set_repo_logo(tx: &mut Tx<'_>, repo: RepoId, logo: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn set_repo_logo(
+    tx: &mut Tx<'_>,
+    repo: RepoId,
+    logo: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE repositories SET logo = $1 WHERE id = $2")
         .bind(logo)
         .bind(repo.0)
@@ -61,7 +73,11 @@ pub async fn set_repo_logo(tx: &mut Tx<'_>, repo: RepoId, logo: Option<&str>) ->
     Ok(())
 }
 
-pub async fn set_namespace_logo(tx: &mut Tx<'_>, ns: NamespaceId, logo: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn set_namespace_logo(
+    tx: &mut Tx<'_>,
+    ns: NamespaceId,
+    logo: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE namespaces SET logo = $1 WHERE id = $2")
         .bind(logo)
         .bind(ns.0)

@@ -16,10 +16,23 @@ enum Step {
     Closed,
     Reading,
     /// Refused in the browser by the shared rule (or by the server after upload).
-    Refused { code: String, message: String, by_server: bool },
+    Refused {
+        code: String,
+        message: String,
+        by_server: bool,
+    },
     /// Accepted by the header rule: preview, Upload / Cancel.
-    Preview { url: String, name: String, width: u32, height: u32, bytes: u64, format: &'static str },
-    Uploading { percent: u32 },
+    Preview {
+        url: String,
+        name: String,
+        width: u32,
+        height: u32,
+        bytes: u64,
+        format: &'static str,
+    },
+    Uploading {
+        percent: u32,
+    },
     ConfirmClear,
 }
 
@@ -34,11 +47,19 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
             current.set(i);
             step.set(Step::Closed);
         }
-        Some(Err(e)) => step.set(Step::Refused { code: "server".into(), message: e.message, by_server: true }),
+        Some(Err(e)) => step.set(Step::Refused {
+            code: "server".into(),
+            message: e.message,
+            by_server: true,
+        }),
         None => {}
     });
     let for_org = repository.is_empty();
-    let label = if for_org { "organization logo" } else { "repository logo" };
+    let label = if for_org {
+        "organization logo"
+    } else {
+        "repository logo"
+    };
     #[cfg(feature = "hydrate")]
     let picked: StoredValue<Option<client::Picked>, LocalStorage> = StoredValue::new_local(None);
     let target = StoredValue::new((namespace.clone(), repository.clone()));
@@ -47,7 +68,10 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
     #[cfg(feature = "hydrate")]
     let on_change = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
-        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+        if let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
             if let Some(f) = input.files().and_then(|l| l.get(0)) {
                 choose(f);
             }
@@ -62,7 +86,11 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
         if !current.get_untracked().can_change {
             return;
         }
-        if let Some(f) = ev.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
+        if let Some(f) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0))
+        {
             choose(f);
         }
     };
@@ -81,7 +109,11 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
     };
     #[cfg(not(feature = "hydrate"))]
     let cancel = move |_: leptos::ev::MouseEvent| step.set(Step::Closed);
-    let input_id = if for_org { "org-logo-input" } else { "logo-input" };
+    let input_id = if for_org {
+        "org-logo-input"
+    } else {
+        "logo-input"
+    };
     view! {
         <div class="logo-box" on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <img class="logo" data-testid="logo-img" alt=label
@@ -172,12 +204,20 @@ mod client {
     }
 
     /// Runs the shared rule on the chosen file, before any upload.
-    pub fn check(file: web_sys::File, step: RwSignal<Step>, picked: StoredValue<Option<Picked>, LocalStorage>) {
+    pub fn check(
+        file: web_sys::File,
+        step: RwSignal<Step>,
+        picked: StoredValue<Option<Picked>, LocalStorage>,
+    ) {
         let size = file.size() as u64;
         let name = file.name();
         if size == 0 || size > super::super::MAX_BYTES {
             if let Err(r) = validate(size, &[]) {
-                step.set(Step::Refused { code: r.code().into(), message: r.message(), by_server: false });
+                step.set(Step::Refused {
+                    code: r.code().into(),
+                    message: r.message(),
+                    by_server: false,
+                });
             }
             return;
         }
@@ -187,17 +227,28 @@ mod client {
             // The header rule needs only the beginning; 64 KiB covers PNG IHDR
             // and JPEG frame headers after typical metadata, and the rule reads
             // the whole file when that is not enough.
-            let blob = gloo_file::Blob::from(file.slice_with_f64_and_f64(0.0, 65536.0).unwrap_or_else(|_| file.clone().into()));
-            let head = gloo_file::futures::read_as_bytes(&blob).await.unwrap_or_default();
+            let blob = gloo_file::Blob::from(
+                file.slice_with_f64_and_f64(0.0, 65536.0)
+                    .unwrap_or_else(|_| file.clone().into()),
+            );
+            let head = gloo_file::futures::read_as_bytes(&blob)
+                .await
+                .unwrap_or_default();
             let verdict = match validate(size, &head) {
                 Err(r) if r.code() == "bad_header" && size > head.len() as u64 => {
-                    let all = gloo_file::futures::read_as_bytes(&gf).await.unwrap_or_default();
+                    let all = gloo_file::futures::read_as_bytes(&gf)
+                        .await
+                        .unwrap_or_default();
                     validate(size, &all)
                 }
                 other => other,
             };
             match verdict {
-                Err(r) => step.set(Step::Refused { code: r.code().into(), message: r.message(), by_server: false }),
+                Err(r) => step.set(Step::Refused {
+                    code: r.code().into(),
+                    message: r.message(),
+                    by_server: false,
+                }),
                 Ok(h) => {
                     let url = gloo_file::ObjectUrl::from(gf);
                     step.set(Step::Preview {
@@ -208,7 +259,11 @@ mod client {
                         bytes: size,
                         format: h.format.name(),
                     });
-                    picked.set_value(Some(Picked { file, _preview: url, xhr: None }));
+                    picked.set_value(Some(Picked {
+                        file,
+                        _preview: url,
+                        xhr: None,
+                    }));
                 }
             }
         });
@@ -226,7 +281,11 @@ mod client {
             return;
         };
         let fail = move |message: String| {
-            step.set(Step::Refused { code: "network".into(), message, by_server: true })
+            step.set(Step::Refused {
+                code: "network".into(),
+                message,
+                by_server: true,
+            })
         };
         let (Ok(form), Ok(xhr)) = (web_sys::FormData::new(), web_sys::XmlHttpRequest::new()) else {
             fail("This browser cannot upload files.".into());
@@ -240,11 +299,14 @@ mod client {
             return;
         }
         let _ = xhr.set_request_header("Accept", "application/json");
-        let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-            if e.length_computable() && e.total() > 0.0 {
-                step.set(Step::Uploading { percent: (e.loaded() / e.total() * 100.0).round() as u32 });
-            }
-        });
+        let progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+                if e.length_computable() && e.total() > 0.0 {
+                    step.set(Step::Uploading {
+                        percent: (e.loaded() / e.total() * 100.0).round() as u32,
+                    });
+                }
+            });
         if let Ok(up) = xhr.upload() {
             up.set_onprogress(Some(progress.as_ref().unchecked_ref()));
         }
@@ -259,7 +321,11 @@ mod client {
                         current.set(info);
                         step.set(Step::Closed);
                     }
-                    Err(_) => step.set(Step::Refused { code: "server".into(), message: "The server's answer could not be read.".into(), by_server: true }),
+                    Err(_) => step.set(Step::Refused {
+                        code: "server".into(),
+                        message: "The server's answer could not be read.".into(),
+                        by_server: true,
+                    }),
                 }
             } else {
                 let e = super::server_error(status, &body);
@@ -270,12 +336,18 @@ mod client {
                     .and_then(|r| r.as_str())
                     .unwrap_or("server")
                     .to_string();
-                step.set(Step::Refused { code, message: e.message, by_server: true });
+                step.set(Step::Refused {
+                    code,
+                    message: e.message,
+                    by_server: true,
+                });
             }
         });
         xhr.set_onload(Some(onload.as_ref().unchecked_ref()));
         onload.forget();
-        let onerror = Closure::<dyn FnMut()>::new(move || fail("The upload failed: the connection was lost. Try again.".into()));
+        let onerror = Closure::<dyn FnMut()>::new(move || {
+            fail("The upload failed: the connection was lost. Try again.".into())
+        });
         xhr.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
         step.set(Step::Uploading { percent: 0 });

@@ -265,7 +265,10 @@ fn TeamCard(
 #[component]
 fn OrgLogo(namespace: String) -> impl IntoView {
     let ns = namespace.clone();
-    let info = Resource::new(move || ns.clone(), |n| crate::logo::api::get_logo(n, String::new()));
+    let info = Resource::new(
+        move || ns.clone(),
+        |n| crate::logo::api::get_logo(n, String::new()),
+    );
     view! {
         <Transition fallback=|| view! { <img class="logo" src=crate::logo::DEFAULT_LOGO_PATH alt=""/> }>
             {move || info.get().map(|r| match r {

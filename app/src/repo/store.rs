@@ -158,7 +158,12 @@ pub struct SummaryRow {
 
 impl SummaryRow {
     /// The summary; `sponsored` and `org_logo` decide which logo lists show.
-    pub fn summary_with(&self, namespace: &str, sponsored: bool, org_logo: Option<&str>) -> RepoSummary {
+    pub fn summary_with(
+        &self,
+        namespace: &str,
+        sponsored: bool,
+        org_logo: Option<&str>,
+    ) -> RepoSummary {
         let file = self.logo.as_deref().filter(|_| sponsored).or(org_logo);
         RepoSummary {
             sponsored,

@@ -29,7 +29,17 @@ pub async fn search(
     let now = state.clock.now();
     let rules = state.settings.program;
     let mut tx = state.db.begin().await?;
-    type Row = (i64, String, String, String, i64, i64, Option<i64>, Option<String>, Option<String>);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT n.id, n.name, r.name, r.description, r.pull_count,
                 (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id),
