@@ -11,6 +11,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hub-e2e-"));
 
 export default defineConfig({
   testDir: "./tests",
+  globalSetup: require.resolve("./global-setup"),
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

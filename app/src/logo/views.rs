@@ -115,6 +115,7 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
         "logo-input"
     };
     view! {
+        <div class="logo-editor">
         <div class="logo-box" on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <img class="logo" data-testid="logo-img" alt=label
                 src=move || current.get().url
@@ -132,8 +133,9 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
         </div>
         {move || current.get().locked_reason.map(|r| view! { <p class="muted small" data-testid="logo-locked">{r}</p> })}
         <Show when=move || current.get().can_change && ((!for_org && current.get().source == LogoSource::Repository) || (for_org && current.get().source == LogoSource::Organization))>
-            <button class="small secondary clear-logo" data-testid="logo-clear" on:click=move |_| step.set(Step::ConfirmClear)>"Clear logo"</button>
+            <button class="link-button clear-logo" data-testid="logo-clear" on:click=move |_| step.set(Step::ConfirmClear)>"Clear"</button>
         </Show>
+        </div>
         <Show when=move || step.get() != Step::Closed>
             <div class="dialog-backdrop">
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="logo-dialog-title" data-testid="logo-dialog">
