@@ -27,23 +27,35 @@ fn benches(c: &mut Criterion) {
     let jpeg = fixtures::jpeg(1000, 1000);
     let mut g = c.benchmark_group("validate + decode + re-encode");
     g.sample_size(10);
-    g.bench_function("PNG 1000x1000", |b| b.iter(|| process(black_box(&png)).map(|p| p.full.len())));
-    g.bench_function("JPEG 1000x1000", |b| b.iter(|| process(black_box(&jpeg)).map(|p| p.full.len())));
+    g.bench_function("PNG 1000x1000", |b| {
+        b.iter(|| process(black_box(&png)).map(|p| p.full.len()))
+    });
+    g.bench_function("JPEG 1000x1000", |b| {
+        b.iter(|| process(black_box(&jpeg)).map(|p| p.full.len()))
+    });
     g.finish();
     let bomb = fixtures::bomb();
-    c.bench_function("refuse 30000x30000 bomb", |b| b.iter(|| process(black_box(&bomb)).is_err()));
+    c.bench_function("refuse 30000x30000 bomb", |b| {
+        b.iter(|| process(black_box(&bomb)).is_err())
+    });
 
     // Peak extra memory while refusing the bomb.
     PEAK.reset_peak_usage();
     let before = PEAK.current_usage();
     let refused = process(&bomb).is_err();
     let extra = PEAK.peak_usage().saturating_sub(before);
-    println!("bomb refused: {refused}; peak extra memory: {extra} bytes ({:.3} MiB)", extra as f64 / 1_048_576.0);
+    println!(
+        "bomb refused: {refused}; peak extra memory: {extra} bytes ({:.3} MiB)",
+        extra as f64 / 1_048_576.0
+    );
     PEAK.reset_peak_usage();
     let before = PEAK.current_usage();
     let _ = process(&png);
     let extra = PEAK.peak_usage().saturating_sub(before);
-    println!("1000x1000 PNG processed; peak extra memory: {extra} bytes ({:.1} MiB)", extra as f64 / 1_048_576.0);
+    println!(
+        "1000x1000 PNG processed; peak extra memory: {extra} bytes ({:.1} MiB)",
+        extra as f64 / 1_048_576.0
+    );
 }
 
 criterion_group!(logo, benches);

@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { signIn } from "./helpers";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -6,16 +7,6 @@ type Fixture = { name: string; file_name: string; expect: { outcome: "accept" | 
 const dir = path.join(__dirname, "..", ".fixtures");
 const manifest = (): Fixture[] => JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
 
-async function signIn(page: Page, name: string) {
-  await page.context().clearCookies();
-  await page.goto("/signin");
-  await expect(async () => {
-    await page.fill("#name", name);
-    await page.fill("#password", "demo-password");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByTestId("whoami")).toHaveText(name, { timeout: 2000 });
-  }).toPass({ timeout: 15_000 });
-}
 
 async function choose(page: Page, file: string) {
   await page.getByTestId("logo-input").setInputFiles(path.join(dir, file));

@@ -1,15 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
+import { signIn } from "./helpers";
 
-async function signIn(page: Page, name: string) {
-  await page.context().clearCookies();
-  await page.goto("/signin");
-  await expect(async () => {
-    await page.fill("#name", name);
-    await page.fill("#password", "demo-password");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByTestId("whoami")).toHaveText(name, { timeout: 2000 });
-  }).toPass({ timeout: 15_000 });
-}
 
 test("an owner applies, a reviewer approves in the queue, the badge appears", async ({ page }) => {
   const errors: string[] = [];

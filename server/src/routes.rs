@@ -73,24 +73,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Runs a server function with the app state in context. server_fn answers
-/// every error with 500; this puts the status that matches the error's code.
+/// Runs a server function with the app state in context (error statuses are
+/// set by [`error_status`]).
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let res =
-        leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req)
-            .await
-            .into_response();
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = match to_bytes(body, 1 << 20).await {
-        Ok(b) => b,
-        Err(_) => return AppError::internal().into_response(),
-    };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    }
-    Response::from_parts(parts, Body::from(bytes))
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req)
+        .await
+        .into_response()
 }

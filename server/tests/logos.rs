@@ -11,25 +11,10 @@ use axum::http::{Request, StatusCode};
 use common::{T0, TestApp, test_app};
 use serde_json::json;
 
-const PW: &str = "s3cret-password";
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 async fn user(t: &TestApp, name: &str, staff: bool) -> String {
-    let id = app::account::api::create_user(&t.state, name, PW, staff)
-        .await
-        .expect("user");
-    let caller = app::account::auth::Caller {
-        user: Some(app::account::auth::AuthUser {
-            id,
-            name: name.into(),
-            is_staff: staff,
-        }),
-        ..Default::default()
-    };
-    app::account::api::create_token(&t.state, &caller, "t", "admin", None)
-        .await
-        .expect("token")
-        .secret
+    common::user_with_token(t, name, staff).await
 }
 
 /// alice owns the sponsored org fluentorg (repo fluent-bit); bobby has write on it.

@@ -10,26 +10,10 @@ use axum::http::StatusCode;
 use common::{T0, TestApp, test_app};
 use serde_json::{Value, json};
 
-const PW: &str = "s3cret-password";
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 async fn user(t: &TestApp, name: &str, staff: bool) -> String {
-    // A token without expiry, so the test can move the clock by a year.
-    let id = app::account::api::create_user(&t.state, name, PW, staff)
-        .await
-        .expect("create user");
-    let caller = app::account::auth::Caller {
-        user: Some(app::account::auth::AuthUser {
-            id,
-            name: name.into(),
-            is_staff: staff,
-        }),
-        ..Default::default()
-    };
-    app::account::api::create_token(&t.state, &caller, "test", "admin", None)
-        .await
-        .expect("token")
-        .secret
+    common::user_with_token(t, name, staff).await
 }
 
 async fn org_with_repo(t: &TestApp, owner: &str, org: &str, repo: &str) {

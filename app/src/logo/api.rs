@@ -161,6 +161,26 @@ mod service {
         Ok(())
     }
 
+    /// Sets (or with `None` clears) the target's logo; returns the previous one.
+    async fn swap(
+        tx: &mut Tx<'_>,
+        target: &Target,
+        new: Option<&str>,
+    ) -> AppResult<Option<String>> {
+        Ok(match target {
+            Target::Repository(_, r) => {
+                let old = store::repo_logo(tx, r.id()).await?;
+                store::set_repo_logo(tx, r.id(), new).await?;
+                old
+            }
+            Target::Organization(ns) => {
+                let old = store::namespace_logo(tx, ns.id()).await?;
+                store::set_namespace_logo(tx, ns.id(), new).await?;
+                old
+            }
+        })
+    }
+
     /// Validates, re-encodes (off the runtime), stores and records a new logo.
     pub async fn set_logo(
         state: &AppState,
@@ -177,18 +197,7 @@ mod service {
             })?;
         let file = processed.file_name();
         let mut tx = state.db.begin().await?;
-        let old = match target {
-            Target::Repository(_, r) => {
-                let old = store::repo_logo(&mut tx, r.id()).await?;
-                store::set_repo_logo(&mut tx, r.id(), Some(&file)).await?;
-                old
-            }
-            Target::Organization(ns) => {
-                let old = store::namespace_logo(&mut tx, ns.id()).await?;
-                store::set_namespace_logo(&mut tx, ns.id(), Some(&file)).await?;
-                old
-            }
-        };
+        let old = swap(&mut tx, target, Some(&file)).await?;
         let detail = format!(
             "{}: {} → {}",
             target.label(),
@@ -217,18 +226,7 @@ mod service {
         target: &Target,
     ) -> AppResult<LogoInfo> {
         let mut tx = state.db.begin().await?;
-        let old = match target {
-            Target::Repository(_, r) => {
-                let old = store::repo_logo(&mut tx, r.id()).await?;
-                store::set_repo_logo(&mut tx, r.id(), None).await?;
-                old
-            }
-            Target::Organization(ns) => {
-                let old = store::namespace_logo(&mut tx, ns.id()).await?;
-                store::set_namespace_logo(&mut tx, ns.id(), None).await?;
-                old
-            }
-        };
+        let old = swap(&mut tx, target, None).await?;
         let Some(old) = old else {
             return Err(AppError::not_found(format!(
                 "The {} has no logo to clear.",

@@ -154,3 +154,23 @@ pub fn urlencode(s: &str) -> String {
     }
     out
 }
+
+/// Creates a user and returns a non-expiring admin-scoped token for them, so
+/// a test can move the clock by years without sessions running out.
+pub async fn user_with_token(t: &TestApp, name: &str, staff: bool) -> String {
+    let id = app::account::api::create_user(&t.state, name, "s3cret-password", staff)
+        .await
+        .expect("create user");
+    let caller = app::account::auth::Caller {
+        user: Some(app::account::auth::AuthUser {
+            id,
+            name: name.into(),
+            is_staff: staff,
+        }),
+        ..Default::default()
+    };
+    app::account::api::create_token(&t.state, &caller, "test", "admin", None)
+        .await
+        .expect("token")
+        .secret
+}

@@ -1,0 +1,13 @@
+import { expect, Page } from "@playwright/test";
+
+/** Signs in a demo user (password `demo-password`), retrying until the page has hydrated. */
+export async function signIn(page: Page, name: string) {
+  await page.context().clearCookies();
+  await page.goto("/signin");
+  await expect(async () => {
+    await page.fill("#name", name);
+    await page.fill("#password", "demo-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("whoami")).toHaveText(name, { timeout: 2000 });
+  }).toPass({ timeout: 15_000 });
+}
