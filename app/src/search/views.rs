@@ -80,7 +80,7 @@ pub fn SearchPage() -> impl IntoView {
                                     <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>{format!("{}/{}", r.namespace, r.name)}</a>
                                     " " {r.sponsored.then(|| view! { <SponsoredBadge/> })}
                                     <p class="desc">{if r.description.is_empty() { "No description".to_string() } else { r.description.clone() }}</p>
-                                    <p class="muted small">{format!("{} pulls · {} tags", r.pull_count, r.tag_count)}
+                                    <p class="muted small">{format!("{} pull{} · {} tag{}", r.pull_count, if r.pull_count == 1 { "" } else { "s" }, r.tag_count, if r.tag_count == 1 { "" } else { "s" })}
                                         {r.last_pushed_at.map(|t| format!(" · last pushed {}", t.date()))}</p>
                                     </div>
                                 </li>
