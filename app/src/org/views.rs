@@ -130,6 +130,9 @@ pub fn OrgSettingsPage() -> impl IntoView {
     };
     view! {
         <Title text=move || format!("{} · owners and teams — iEchor Hub", ns.get())/>
+        <Transition fallback=|| ()>
+            {move || info.get().and_then(|r| r.ok()).map(|n| view! { <RenewBanner namespace=n.name.clone() membership=n.membership/> })}
+        </Transition>
         <h1>{move || ns.get()} " · owners and teams"</h1>
         <p><a href=move || format!("/u/{}", ns.get())>"← back to the namespace"</a></p>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

@@ -352,8 +352,12 @@ pub fn AuditPage() -> impl IntoView {
     let params = use_params_map();
     let ns = Memo::new(move |_| params.read().get("ns").unwrap_or_default());
     let log = Resource::new(move || ns.get(), super::api::audit_log_fn);
+    let info = Resource::new(move || ns.get(), crate::org::api::get_namespace_fn);
     view! {
         <Title text=move || format!("{} · audit log — iEchor Hub", ns.get())/>
+        <Transition fallback=|| ()>
+            {move || info.get().and_then(|r| r.ok()).map(|n| view! { <RenewBanner namespace=n.name.clone() membership=n.membership/> })}
+        </Transition>
         <h1>{move || ns.get()}" · audit log"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || log.get().map(|r| match r {
