@@ -180,3 +180,30 @@ pub fn NotificationBell() -> impl IntoView {
         </div>
     }
 }
+
+fn plural(n: i64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One repository in a list (namespace page, search results): small logo,
+/// name, visibility, badge, description, counts.
+#[component]
+pub fn RepoCard(repo: crate::repo::RepoSummary) -> impl IntoView {
+    let r = repo;
+    view! {
+        <li class="with-logo">
+            <img class="logo-small" alt="" width="40" height="40" loading="lazy"
+                src=r.small_logo.clone().unwrap_or_else(|| crate::logo::DEFAULT_LOGO_PATH.to_string())/>
+            <div>
+                <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>{format!("{}/{}", r.namespace, r.name)}</a>
+                " " <Visibility is_private=r.is_private/>
+                {(r.sponsored && !r.is_private).then(|| view! { " " <SponsoredBadge/> })}
+                <p class="desc">{if r.description.is_empty() { "No description".to_string() } else { r.description.clone() }}</p>
+                <p class="muted small">
+                    {format!("{} · {}", plural(r.tag_count, "tag"), plural(r.pull_count, "pull"))}
+                    {r.last_pushed_at.map(|t| format!(" · last pushed {}", t.date()))}
+                </p>
+            </div>
+        </li>
+    }
+}

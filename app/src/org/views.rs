@@ -3,7 +3,7 @@
 use super::NamespaceKind;
 use super::api::{AddOwner, AddTeamMember, CreateTeam, DeleteTeam, RemoveTeamMember, SetTeamGrant};
 use crate::domain::{Rights, TeamName};
-use crate::ui::{ActionError, RenewBanner, SponsoredBadge, Visibility};
+use crate::ui::{ActionError, RenewBanner, RepoCard, SponsoredBadge};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -64,24 +64,7 @@ pub fn NamespacePage() -> impl IntoView {
                         } else {
                             view! {
                                 <ul class="repo-list" data-testid="repo-list">
-                                    {n.repositories.into_iter().map(|r| view! {
-                                        <li class="with-logo">
-                                            <img class="logo-small" alt="" width="40" height="40" loading="lazy"
-                                                src=r.small_logo.clone().unwrap_or_else(|| crate::logo::DEFAULT_LOGO_PATH.to_string())/>
-                                            <div>
-                                            <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>
-                                                {format!("{}/{}", r.namespace, r.name)}
-                                            </a>
-                                            " " <Visibility is_private=r.is_private/>
-                                            {(r.sponsored && !r.is_private).then(|| view! { " " <SponsoredBadge/> })}
-                                            <p class="desc">{if r.description.is_empty() { "No description".to_string() } else { r.description.clone() }}</p>
-                                            <p class="muted small">
-                                                {format!("{} tag{} · {} pulls", r.tag_count, if r.tag_count == 1 { "" } else { "s" }, r.pull_count)}
-                                                {r.last_pushed_at.map(|t| format!(" · last pushed {}", t.date()))}
-                                            </p>
-                                            </div>
-                                        </li>
-                                    }).collect_view()}
+                                    {n.repositories.into_iter().map(|r| view! { <RepoCard repo=r/> }).collect_view()}
                                 </ul>
                             }.into_any()
                         }}

@@ -1,6 +1,6 @@
 //! `/search?q=…&image_filter=open_source&page=N`: the filter lives in the URL.
 
-use crate::ui::SponsoredBadge;
+use crate::ui::RepoCard;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -72,19 +72,7 @@ pub fn SearchPage() -> impl IntoView {
                             if page.total == 1 { "" } else { "s" },
                             if f { " · Sponsored OSS only" } else { "" })}</p>
                         <ul class="repo-list" data-testid="search-results">
-                            {page.results.into_iter().map(|r| view! {
-                                <li class="with-logo">
-                                    <img class="logo-small" alt="" width="40" height="40" loading="lazy"
-                                        src=r.small_logo.clone().unwrap_or_else(|| crate::logo::DEFAULT_LOGO_PATH.to_string())/>
-                                    <div>
-                                    <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>{format!("{}/{}", r.namespace, r.name)}</a>
-                                    " " {r.sponsored.then(|| view! { <SponsoredBadge/> })}
-                                    <p class="desc">{if r.description.is_empty() { "No description".to_string() } else { r.description.clone() }}</p>
-                                    <p class="muted small">{format!("{} pull{} · {} tag{}", r.pull_count, if r.pull_count == 1 { "" } else { "s" }, r.tag_count, if r.tag_count == 1 { "" } else { "s" })}
-                                        {r.last_pushed_at.map(|t| format!(" · last pushed {}", t.date()))}</p>
-                                    </div>
-                                </li>
-                            }).collect_view()}
+                            {page.results.into_iter().map(|r| view! { <RepoCard repo=r/> }).collect_view()}
                         </ul>
                         <nav class="pager" aria-label="Pages">
                             {(page.page > 1).then(|| view! { <a href=url(&q, f, page.page - 1) rel="prev">"← Previous"</a> })}
