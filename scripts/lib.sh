@@ -38,6 +38,13 @@ ensure_wasm_bindgen() {
     fi
 }
 
+ensure_nextest() {
+    if ! cargo nextest --version >/dev/null 2>&1; then
+        step "installing cargo-nextest (once; a few minutes)"
+        cargo install cargo-nextest --locked
+    fi
+}
+
 ensure_npm() {
     if [ ! -x "$ROOT/end2end/node_modules/.bin/playwright" ] \
         || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then

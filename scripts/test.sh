@@ -3,19 +3,22 @@
 #
 # Installs what the tests need (wasm32 target, wasm-bindgen CLI, Debian's
 # chromium, the npm packages in end2end/, a PostgreSQL server if none listens on
-# 127.0.0.1:5432) and runs every check: cargo fmt, clippy (-D warnings) for the
-# ssr and the hydrate build, the Rust tests on SQLite and PostgreSQL, then the
-# Playwright tests in headless Chromium against the freshly built server.
+# 127.0.0.1:5432) and runs every check: cargo fmt, the layer check, clippy
+# (-D warnings) for the ssr and the hydrate build, the Rust tests on SQLite and
+# PostgreSQL (cargo nextest: one process per test, each killed and named after
+# 2 minutes), then the Playwright tests in headless Chromium against the freshly
+# built server.
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"
 started=$(date +%s)
 ensure_wasm_target
 ensure_wasm_bindgen
+ensure_nextest
 ensure_chromium
 ensure_npm
 ensure_postgres
@@ -24,13 +27,17 @@ export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:543
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "layer check (no import cycles, no cross-feature api/store imports)"
+python3 scripts/check_layers.py --self-test
+python3 scripts/check_layers.py
+
 step "clippy (ssr)"
 cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 step "clippy (hydrate, wasm32)"
 cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "Rust tests (SQLite and PostgreSQL)"
-cargo test -p app -p server --features app/ssr
+cargo nextest run -p app -p server --features app/ssr --profile ci
 
 build_site debug
 

@@ -2,20 +2,27 @@
 //! compiled natively for the server (`ssr`) and to wasm for the browser
 //! (`hydrate`). One folder per feature.
 
-#[cfg(feature = "ssr")]
-pub mod demo;
+//!
+//! Layers, each importing only those below it: features (`account`, `org`,
+//! `repo`, `logo`, `scout`, `program`, `badge`, `search`, `home`) → `core`
+//! (access, perks, audit, notifications, limits, jobs) and `ui` (shared view
+//! pieces) → `domain` (pure types and rules), `error`, `db`. A feature never
+//! imports another feature's `api.rs` or `store.rs`; `scripts/check_layers.py`
+//! enforces it. See docs/ARCHITECTURE.md.
+
 /// Runs a server function body with the app state and the resolved caller.
 #[cfg(feature = "ssr")]
 macro_rules! with_caller {
     (|$state:ident, $caller:ident| $body:expr) => {{
-        let $state = crate::state::AppState::current()?;
-        let $caller = crate::account::auth::current_caller().await?;
+        let $state = crate::core::state::AppState::current()?;
+        let $caller = crate::core::caller::current_caller().await?;
         $body
     }};
 }
 
 pub mod account;
 pub mod badge;
+pub mod core;
 pub mod domain;
 pub mod error;
 pub mod home;
@@ -23,17 +30,38 @@ pub mod logo;
 pub mod org;
 pub mod program;
 pub mod repo;
+pub mod scout;
 pub mod search;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod db;
-#[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
-pub mod state;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "testing")]
 pub mod testing;
+
+/// Every feature's HTTP routes besides server functions and pages (REST v1,
+/// badges, logo files); the server merges them.
+#[cfg(feature = "ssr")]
+pub fn routes() -> axum::Router<core::state::AppState> {
+    axum::Router::new()
+        .merge(org::api::routes())
+        .merge(repo::api::routes())
+        .merge(program::api::routes())
+        .merge(scout::api::routes())
+        .merge(logo::api::routes())
+        .merge(badge::api::routes())
+        .route("/api/v1", axum::routing::any(core::http::api_not_found))
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(core::http::api_not_found),
+        )
+}
+
+/// Every registered background job; the server runs them all.
+#[cfg(feature = "ssr")]
+pub fn jobs() -> Vec<core::jobs::Job> {
+    vec![program::jobs::REMINDERS, core::limits::PRUNE]
+}
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -66,7 +94,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let auth = ui::Auth::new();
+    let auth = account::views::Auth::new();
     provide_context(auth);
     view! {
         <Stylesheet id="leptos" href="/pkg/hub.css"/>
@@ -87,7 +115,7 @@ pub fn App() -> impl IntoView {
                         Some(u) => view! {
                             <nav class="user-menu">
                                 {u.is_staff.then(|| view! { <A href="/review">"Review queue"</A> })}
-                                <ui::NotificationBell/>
+                                <account::views::NotificationBell/>
                                 <a href=format!("/u/{}", u.name) class="who" data-testid="whoami">{u.name.clone()}</a>
                                 <A href="/new">"New repository"</A>
                                 <A href="/settings">"Settings"</A>
@@ -108,7 +136,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=home::views::HomePage/>
                     <Route path=StaticSegment("signin") view=account::views::SignInPage/>
                     <Route path=StaticSegment("signup") view=account::views::SignUpPage/>
-                    <Route path=StaticSegment("settings") view=account::views::SettingsPage/>
+                    <Route path=StaticSegment("settings") view=|| view! {
+                        <account::views::SettingsPage>
+                            <org::views::YourNamespaces/>
+                        </account::views::SettingsPage>
+                    }/>
                     <Route path=StaticSegment("new") view=repo::views::NewRepoPage/>
                     <Route path=StaticSegment("search") view=search::views::SearchPage/>
                     <Route path=StaticSegment("program") view=program::views::ProgramInfoPage/>

@@ -1,41 +1,10 @@
-//! Small shared view pieces: the signed-in user, error display, pills.
+//! Small shared view pieces: error display, pills, the badge, the renew
+//! banner and the repository card. They import only `domain` and `error`.
 
-use crate::account::SessionUser;
+use crate::domain::namespace::DEFAULT_LOGO_PATH;
+use crate::domain::{Membership, MembershipStatus, RepoSummary, Timestamp};
 use crate::error::AppError;
 use leptos::prelude::*;
-
-/// The signed-in user, refetched whenever `version` is bumped (sign in/out).
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub version: RwSignal<u32>,
-    pub user: Resource<Result<Option<SessionUser>, AppError>>,
-}
-
-impl Auth {
-    pub fn new() -> Self {
-        let version = RwSignal::new(0);
-        let user = Resource::new(move || version.get(), |_| crate::account::api::whoami());
-        Auth { version, user }
-    }
-    /// Call after signing in or out.
-    pub fn changed(&self) {
-        self.version.update(|v| *v += 1);
-    }
-    /// The user as last loaded (None while loading or signed out).
-    pub fn current(&self) -> Option<SessionUser> {
-        self.user.get().and_then(|r| r.ok()).flatten()
-    }
-}
-
-impl Default for Auth {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-pub fn use_auth() -> Auth {
-    use_context::<Auth>().unwrap_or_default()
-}
 
 /// Shows the error of the last action run, if any.
 #[component]
@@ -82,9 +51,7 @@ pub fn SignInFirst() -> impl IntoView {
 
 /// The verified "Sponsored OSS" badge. Hover or focus explains it.
 #[component]
-pub fn SponsoredBadge(
-    #[prop(default = None)] until: Option<crate::domain::Timestamp>,
-) -> impl IntoView {
+pub fn SponsoredBadge(#[prop(default = None)] until: Option<Timestamp>) -> impl IntoView {
     let tip = match until {
         Some(t) => format!(
             "Sponsored Open Source: iEchor verified this namespace as an active, non-commercial open-source project (membership until {}). Its public images have no pull rate limits.",
@@ -108,11 +75,7 @@ pub fn SponsoredBadge(
 /// The banner shown on every page of a namespace whose renewal is due or
 /// whose membership is in its grace period.
 #[component]
-pub fn RenewBanner(
-    namespace: String,
-    membership: Option<crate::program::Membership>,
-) -> impl IntoView {
-    use crate::program::MembershipStatus;
+pub fn RenewBanner(namespace: String, membership: Option<Membership>) -> impl IntoView {
     membership.and_then(|m| {
         let text = match m.status {
             MembershipStatus::RenewalDue => format!(
@@ -136,51 +99,6 @@ pub fn RenewBanner(
     })
 }
 
-/// The bell in the top bar: unread count and the latest notifications.
-/// Loaded in the browser only (personal data, not part of the page's HTML).
-#[component]
-pub fn NotificationBell() -> impl IntoView {
-    let mark = ServerAction::<crate::program::api::MarkNotificationsRead>::new();
-    let data = LocalResource::new(move || {
-        mark.version().get();
-        crate::program::api::notifications_fn()
-    });
-    let (open, set_open) = signal(false);
-    let unread = move || data.get().and_then(|r| r.ok()).map(|(n, _)| n).unwrap_or(0);
-    view! {
-        <div class="bell">
-            <button class="link bell-button" aria-label="Notifications" data-testid="bell"
-                on:click=move |_| set_open.update(|o| *o = !*o)>
-                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
-                    <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
-                    <path d="M13.7 21a2 2 0 0 1-3.4 0"/>
-                </svg>
-                <span class="count" data-testid="unread-count" class:hidden=move || unread() == 0>{unread}</span>
-            </button>
-            <div class="bell-menu" data-testid="bell-menu" class:hidden=move || !open.get()>
-                {move || match data.get() {
-                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                    Some(Ok((_, list))) if list.is_empty() => view! { <p class="muted">"No notifications."</p> }.into_any(),
-                    Some(Ok((_, list))) => view! {
-                        <ul>
-                            {list.into_iter().map(|n| view! {
-                                <li class:unread=!n.read>
-                                    <a href=n.link.clone()>{n.body.clone()}</a>
-                                    <span class="muted small">{n.created_at.date()}</span>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                        <button class="small secondary" on:click=move |_| { mark.dispatch(crate::program::api::MarkNotificationsRead {}); }>
-                            "Mark all read"
-                        </button>
-                    }.into_any(),
-                    Some(Err(e)) => view! { <p class="error">{e.message}</p> }.into_any(),
-                }}
-            </div>
-        </div>
-    }
-}
-
 fn plural(n: i64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
@@ -188,12 +106,12 @@ fn plural(n: i64, word: &str) -> String {
 /// One repository in a list (namespace page, search results): small logo,
 /// name, visibility, badge, description, counts.
 #[component]
-pub fn RepoCard(repo: crate::repo::RepoSummary) -> impl IntoView {
+pub fn RepoCard(repo: RepoSummary) -> impl IntoView {
     let r = repo;
     view! {
         <li class="with-logo">
             <img class="logo-small" alt="" width="40" height="40" loading="lazy"
-                src=r.small_logo.clone().unwrap_or_else(|| crate::logo::DEFAULT_LOGO_PATH.to_string())/>
+                src=r.small_logo.clone().unwrap_or_else(|| DEFAULT_LOGO_PATH.to_string())/>
             <div>
                 <a class="repo-name" href=format!("/r/{}/{}", r.namespace, r.name)>{format!("{}/{}", r.namespace, r.name)}</a>
                 " " <Visibility is_private=r.is_private/>

@@ -1,9 +1,10 @@
 //! Command line: `serve` (default), `migrate`, and admin subcommands.
 
 use crate::config::Config;
+use app::core::caller::{AuthUser, Caller};
+use app::core::state::AppState;
 use app::db::Db;
 use app::domain::clock::{Clock, SystemClock};
-use app::state::AppState;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
@@ -32,12 +33,6 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
-    },
-    /// Write generated test fixtures (logo files and a manifest) into a directory.
-    #[command(hide = true)]
-    Fixtures {
-        /// Where to write them.
-        dir: std::path::PathBuf,
     },
     /// Demo data.
     Demo {
@@ -167,14 +162,11 @@ pub async fn run(cli: Cli) -> CliResult {
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("there is no user “{}”", user.trim()))?;
             tx.commit().await.map_err(|e| e.to_string())?;
-            let caller = app::account::auth::Caller {
-                user: Some(app::account::auth::AuthUser {
-                    id: app::domain::ids::UserId(row.id),
-                    name: row.name,
-                    is_staff: row.is_staff,
-                }),
-                ..Default::default()
-            };
+            let caller = Caller::acting_as(AuthUser {
+                id: app::domain::ids::UserId(row.id),
+                name: row.name,
+                is_staff: row.is_staff,
+            });
             let t =
                 app::account::api::create_token(&state, &caller, &name, &scope, expires_in_days)
                     .await
@@ -182,17 +174,11 @@ pub async fn run(cli: Cli) -> CliResult {
             println!("{}", t.secret);
             Ok(())
         }
-        Command::Fixtures { dir } => {
-            let n = app::logo::fixtures::write_all(&dir)
-                .map_err(|e| format!("cannot write fixtures: {e}"))?;
-            println!("{n} logo fixtures written to {}", dir.display());
-            Ok(())
-        }
         Command::Demo {
             action: DemoAction::Seed,
         } => {
             let db = open_db(&config).await?;
-            let seeded = app::demo::seed(&db, SystemClock.now())
+            let seeded = crate::demo::seed(&db, SystemClock.now())
                 .await
                 .map_err(|e| format!("demo seed failed: {}", e.message))?;
             println!(
@@ -235,7 +221,7 @@ fn blob_store(config: &Config) -> Result<Arc<dyn object_store::ObjectStore>, Str
 async fn serve(config: Config) -> CliResult {
     let db = open_db(&config).await?;
     if config.demo {
-        match app::demo::seed(&db, SystemClock.now()).await {
+        match crate::demo::seed(&db, SystemClock.now()).await {
             Ok(true) => tracing::info!("demo data seeded"),
             Ok(false) => tracing::info!("database not empty; demo seed skipped"),
             Err(e) => return Err(format!("demo seed failed: {}", e.message)),
@@ -261,10 +247,7 @@ async fn serve(config: Config) -> CliResult {
         leptos_options,
         blob_store(&config)?,
     );
-    let reminders = tokio::spawn(reminder_loop(
-        state.clone(),
-        std::time::Duration::from_secs(config.reminder_interval_secs.max(1)),
-    ));
+    let jobs = app::core::jobs::spawn_all(&app::jobs(), &state);
     let app = crate::router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -277,28 +260,11 @@ async fn serve(config: Config) -> CliResult {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("server error: {e}"))?;
-    reminders.abort();
+    for j in jobs {
+        j.abort();
+    }
     tracing::info!("shut down cleanly");
     Ok(())
-}
-
-/// Runs the program's reminder job now and then every `every`.
-async fn reminder_loop(state: AppState, every: std::time::Duration) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        match app::program::jobs::run_reminders(
-            &state.db,
-            state.clock.now(),
-            &state.settings.program,
-        )
-        .await
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(notifications = n, "program reminders sent"),
-            Err(e) => tracing::error!(error = %e, "program reminder job failed"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -79,7 +79,7 @@ impl Config {
     }
 
     /// The hub's settings from this configuration; a bad value names its variable.
-    pub fn settings(&self) -> Result<app::state::Settings, String> {
+    pub fn settings(&self) -> Result<app::core::state::Settings, String> {
         for (name, v) in [
             ("HUB_ACTIVITY_DAYS", self.activity_days),
             ("HUB_RENEWAL_WINDOW_DAYS", self.renewal_window_days),
@@ -102,9 +102,13 @@ impl Config {
             }
             None => format!("http://{}", self.addr),
         };
-        Ok(app::state::Settings {
+        if self.reminder_interval_secs == 0 {
+            return Err("HUB_REMINDER_INTERVAL_SECS must be at least 1".into());
+        }
+        Ok(app::core::state::Settings {
             secure_cookies: self.secure_cookies,
-            program: app::program::ProgramRules {
+            reminder_interval: std::time::Duration::from_secs(self.reminder_interval_secs),
+            program: app::domain::ProgramRules {
                 activity_days: self.activity_days,
                 renewal_window_days: self.renewal_window_days,
                 grace_days: self.grace_days,

@@ -334,10 +334,10 @@ app::both_backends! {
 
     async fn demo_seed_and_pages(db: Db) {
         let t = test_app(db.clone());
-        assert!(app::demo::seed(&db, common::T0).await.expect("seed"));
-        assert!(!app::demo::seed(&db, common::T0).await.expect("second seed is a no-op"));
+        assert!(server::demo::seed(&db, common::T0).await.expect("seed"));
+        assert!(!server::demo::seed(&db, common::T0).await.expect("second seed is a no-op"));
         assert!(count(&t, "repositories").await >= 12);
-        let r = t.server_fn("sign_in", None, &[("name", "alice"), ("password", app::demo::DEMO_PASSWORD)]).await;
+        let r = t.server_fn("sign_in", None, &[("name", "alice"), ("password", server::demo::DEMO_PASSWORD)]).await;
         assert_eq!(r.status, StatusCode::OK);
         let alice = session_of(&r);
         for (path, needle) in [

@@ -154,11 +154,11 @@ app::both_backends! {
         assert_eq!(reminders(&t).await, 0);
         assert_eq!(count(&t, "SELECT COUNT(*) FROM reminder_sends").await, 2);
         let r = t.server_fn("notifications", Some(&alice), &[]).await;
-        let unread = r.json()[0].as_i64().unwrap_or(0);
+        let unread = r.json()["unread"].as_i64().unwrap_or(0);
         assert_eq!(unread, 4, "changes requested + approval + two reminders: {}", r.body);
         assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL").await, 4);
         let r = t.server_fn("notifications", Some(&bobby), &[]).await;
-        assert_eq!(r.json()[0].as_i64(), Some(0), "non-owners get nothing");
+        assert_eq!(r.json()["unread"].as_i64(), Some(0), "non-owners get nothing");
 
         // Renew: a renewal application; approval extends from the old expiry.
         let r = t.json("POST", &format!("{base}/renew"), Some(&bobby), json!({})).await;
@@ -364,11 +364,11 @@ app::both_backends! {
         assert_eq!(r.status, StatusCode::OK);
         // 101 repositories, 99 of them already enabled.
         let mut tx = db.begin().await.expect("tx");
-        let ns = app::org::store::namespace_by_name(&mut tx, "bigorg").await.expect("q").expect("ns");
+        let ns = app::core::access::namespace_by_name(&mut tx, "bigorg").await.expect("q").expect("ns");
         for i in 1..=100 {
             let rid = app::repo::store::insert_repo(&mut tx, ns.id(), &format!("repo{i}"), "", false, T0).await.expect("repo");
             if i < 100 {
-                app::program::store::set_scout(&mut tx, rid, true).await.expect("scout");
+                app::scout::store::set(&mut tx, rid, true).await.expect("scout");
             }
         }
         tx.commit().await.expect("commit");
@@ -388,12 +388,12 @@ app::both_backends! {
 
     async fn demo_program_states(db: Db) {
         let t = test_app(db.clone());
-        app::demo::seed(&db, T0).await.expect("seed");
+        server::demo::seed(&db, T0).await.expect("seed");
         for (ns, status) in [("fluentorg", "active"), ("openlens", "renewal_due")] {
             let r = t.get(&format!("/api/v1/namespaces/{ns}/program"), None).await;
             assert_eq!(r.json()["status"], status, "{ns}");
         }
-        let r = t.server_fn("sign_in", None, &[("name", "reviewer"), ("password", app::demo::DEMO_PASSWORD)]).await;
+        let r = t.server_fn("sign_in", None, &[("name", "reviewer"), ("password", server::demo::DEMO_PASSWORD)]).await;
         let c = r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok())
             .find(|v| v.starts_with("hub_session=")).unwrap_or("").split(';').next().unwrap_or("").to_string();
         let r = t.get("/api/v1/program/queue", Some(&format!("cookie:{c}"))).await;

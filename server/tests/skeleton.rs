@@ -19,7 +19,7 @@ app::both_backends! {
         let r = t.server_fn("hub_stats", None, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.json()["namespaces"], 0);
-        app::demo::seed(&db, common::T0).await.expect("seed");
+        server::demo::seed(&db, common::T0).await.expect("seed");
         let r = t.server_fn("hub_stats", None, &[]).await;
         assert!(r.json()["namespaces"].as_i64().unwrap_or(0) >= 2, "{}", r.body);
     }

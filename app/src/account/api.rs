@@ -2,6 +2,7 @@
 //! and, where pages need it, a server function with a stable endpoint.
 
 use super::{NewToken, SessionUser, TokenInfo};
+use crate::core::notify::Inbox;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -10,12 +11,16 @@ pub use service::*;
 
 #[cfg(feature = "ssr")]
 mod service {
-    use super::super::auth::{self, Caller};
+    use super::super::auth;
     use super::super::{NewToken, SessionUser, TokenInfo, store};
-    use crate::domain::ids::UserId;
+    use crate::core::caller::Caller;
+    use crate::core::limits::LimitedAction;
+    use crate::core::names::{name_taken, taken, unique_or};
+    use crate::core::notify::{self, Inbox};
+    use crate::core::state::AppState;
+    use crate::domain::ids::{TokenId, UserId};
     use crate::domain::{NamespaceName, Rights};
     use crate::error::{AppError, AppResult};
-    use crate::state::AppState;
 
     /// Creates a user and their personal namespace.
     pub async fn create_user(
@@ -30,7 +35,7 @@ mod service {
         let hash = auth::hash_password(password.to_string()).await?;
         let now = state.clock.now();
         let mut tx = state.db.begin().await?;
-        if store::name_taken(&mut tx, name.as_str()).await? {
+        if name_taken(&mut tx, name.as_str()).await? {
             return Err(taken(name.as_str()));
         }
         let id = store::insert_user(&mut tx, name.as_str(), &hash, is_staff, now)
@@ -38,21 +43,6 @@ mod service {
             .map_err(|e| unique_or(e, name.as_str()))?;
         tx.commit().await?;
         Ok(id)
-    }
-
-    pub(crate) fn taken(name: &str) -> AppError {
-        AppError::conflict_field(
-            "name",
-            format!("The name “{name}” is already taken; choose another."),
-        )
-    }
-
-    pub(crate) fn unique_or(e: sqlx::Error, name: &str) -> AppError {
-        if crate::db::is_unique_violation(&e) {
-            taken(name)
-        } else {
-            e.into()
-        }
     }
 
     /// Checks the credentials (throttled) and opens a session; returns its secret.
@@ -63,7 +53,12 @@ mod service {
         ip: Option<std::net::IpAddr>,
     ) -> AppResult<(UserId, String)> {
         let name = name.trim();
-        state.sign_in_limits.check(name, ip)?;
+        if let Some(ip) = ip {
+            state
+                .limits
+                .check(LimitedAction::SignInPerAddress, &ip.to_string())?;
+        }
+        state.limits.check(LimitedAction::SignInPerAccount, name)?;
         let wrong = || {
             AppError::new(
                 crate::error::ErrorKind::Unauthenticated,
@@ -173,7 +168,7 @@ mod service {
         Ok(rows.iter().map(|r| r.info()).collect())
     }
 
-    pub async fn revoke_token(state: &AppState, caller: &Caller, id: i64) -> AppResult<()> {
+    pub async fn revoke_token(state: &AppState, caller: &Caller, id: TokenId) -> AppResult<()> {
         let me = caller.require_account_access()?;
         let mut tx = state.db.begin().await?;
         if !store::revoke_token(&mut tx, me.id, id, state.clock.now()).await? {
@@ -191,6 +186,24 @@ mod service {
             is_staff: u.is_staff,
         })
     }
+
+    /// The caller's unread count and 20 latest notifications.
+    pub async fn inbox(state: &AppState, caller: &Caller) -> AppResult<Inbox> {
+        let me = caller.require_user()?;
+        let mut tx = state.db.begin().await?;
+        let inbox = notify::inbox(&mut tx, me.id, 20).await?;
+        tx.commit().await?;
+        Ok(inbox)
+    }
+
+    /// Marks all the caller's notifications read.
+    pub async fn mark_inbox_read(state: &AppState, caller: &Caller) -> AppResult<()> {
+        let me = caller.require_user()?;
+        let mut tx = state.db.begin().await?;
+        notify::mark_all_read(&mut tx, me.id, state.clock.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -203,15 +216,15 @@ fn set_cookie(v: axum::http::HeaderValue) {
 /// Who is signed in (none when anonymous).
 #[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<SessionUser>, AppError> {
-    let caller = super::auth::current_caller().await?;
+    let caller = crate::core::caller::current_caller().await?;
     Ok(session_user(&caller))
 }
 
 /// Creates an account and signs it in.
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(name: String, password: String) -> Result<SessionUser, AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = super::auth::current_caller().await?;
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
     create_user(&state, &name, &password, false).await?;
     let (_, secret) = sign_in(&state, &name, &password, caller.ip).await?;
     set_cookie(super::auth::session_cookie(
@@ -227,8 +240,8 @@ pub async fn sign_up(name: String, password: String) -> Result<SessionUser, AppE
 /// Signs in with name and password; sets the session cookie.
 #[server(name = SignIn, endpoint = "sign_in")]
 pub async fn sign_in_fn(name: String, password: String) -> Result<SessionUser, AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = super::auth::current_caller().await?;
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
     let (_, secret) = sign_in(&state, &name, &password, caller.ip).await?;
     set_cookie(super::auth::session_cookie(
         &secret,
@@ -246,8 +259,8 @@ pub async fn sign_in_fn(name: String, password: String) -> Result<SessionUser, A
 /// Ends the current session.
 #[server(name = SignOut, endpoint = "sign_out")]
 pub async fn sign_out_fn() -> Result<(), AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = super::auth::current_caller().await?;
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
     sign_out(&state, &caller).await?;
     set_cookie(super::auth::clear_session_cookie(
         state.settings.secure_cookies,
@@ -261,8 +274,8 @@ pub async fn change_password_fn(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = super::auth::current_caller().await?;
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
     change_password(&state, &caller, &current_password, &new_password).await
 }
 
@@ -273,8 +286,8 @@ pub async fn create_token_fn(
     scope: String,
     expires_in_days: String,
 ) -> Result<NewToken, AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = super::auth::current_caller().await?;
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
     let days = super::parse_expiry_days(&expires_in_days)
         .map_err(|m| AppError::invalid_field("expires_in_days", m))?;
     create_token(&state, &caller, &name, &scope, days).await
@@ -283,15 +296,27 @@ pub async fn create_token_fn(
 /// The caller's tokens, newest first.
 #[server(name = ListTokens, endpoint = "list_tokens")]
 pub async fn list_tokens_fn() -> Result<Vec<TokenInfo>, AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = super::auth::current_caller().await?;
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
     list_tokens(&state, &caller).await
 }
 
 /// Revokes one of the caller's tokens.
 #[server(name = RevokeToken, endpoint = "revoke_token")]
 pub async fn revoke_token_fn(id: i64) -> Result<(), AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = super::auth::current_caller().await?;
-    revoke_token(&state, &caller, id).await
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
+    revoke_token(&state, &caller, crate::domain::ids::TokenId(id)).await
+}
+
+/// The caller's unread count and latest notifications.
+#[server(name = GetInbox, endpoint = "notifications")]
+pub async fn inbox_fn() -> Result<Inbox, AppError> {
+    with_caller!(|state, caller| inbox(&state, &caller).await)
+}
+
+/// Marks all the caller's notifications read.
+#[server(name = MarkNotificationsRead, endpoint = "mark_notifications_read")]
+pub async fn mark_notifications_read_fn() -> Result<(), AppError> {
+    with_caller!(|state, caller| mark_inbox_read(&state, &caller).await)
 }

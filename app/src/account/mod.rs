@@ -8,6 +8,7 @@ pub mod auth;
 pub mod store;
 pub mod views;
 
+use crate::domain::ids::TokenId;
 use crate::domain::{Rights, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +72,7 @@ pub struct SessionUser {
 /// A personal access token as listed (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
-    pub id: i64,
+    pub id: TokenId,
     pub name: String,
     pub scope: Rights,
     pub created_at: Timestamp,

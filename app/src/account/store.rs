@@ -1,7 +1,7 @@
 //! SQL for users, sessions and tokens.
 
 use crate::db::Tx;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{TokenId, UserId};
 use crate::domain::{Rights, Timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,14 +25,6 @@ pub async fn user_by_id(tx: &mut Tx<'_>, id: UserId) -> Result<Option<UserRow>, 
         .bind(id.0)
         .fetch_optional(&mut **tx)
         .await
-}
-
-pub async fn name_taken(tx: &mut Tx<'_>, name: &str) -> Result<bool, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM namespaces WHERE name = $1")
-        .bind(name)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(n > 0)
 }
 
 /// Inserts the user and their personal namespace.
@@ -101,21 +93,6 @@ pub async fn insert_session(
     Ok(())
 }
 
-pub async fn session_user(
-    tx: &mut Tx<'_>,
-    token_hash: &str,
-    now: Timestamp,
-) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT u.id, u.name, u.password_hash, u.is_staff FROM sessions s
-         JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
-    )
-    .bind(token_hash)
-    .bind(now.0)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
 pub async fn delete_session(tx: &mut Tx<'_>, token_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
@@ -143,7 +120,8 @@ pub struct TokenRow {
     pub id: i64,
     pub user_id: i64,
     pub name: String,
-    pub scope: String,
+    #[sqlx(try_from = "String")]
+    pub scope: Rights,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -153,9 +131,9 @@ pub struct TokenRow {
 impl TokenRow {
     pub fn info(&self) -> super::TokenInfo {
         super::TokenInfo {
-            id: self.id,
+            id: TokenId(self.id),
             name: self.name.clone(),
-            scope: Rights::parse_grant(&self.scope).unwrap_or(Rights::Read),
+            scope: self.scope,
             created_at: Timestamp(self.created_at),
             expires_at: self.expires_at.map(Timestamp),
             last_used_at: self.last_used_at.map(Timestamp),
@@ -190,18 +168,6 @@ pub async fn insert_token(
     .await
 }
 
-pub async fn token_by_hash(
-    tx: &mut Tx<'_>,
-    token_hash: &str,
-) -> Result<Option<TokenRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {TOKEN_COLS} FROM access_tokens WHERE token_hash = $1"
-    )))
-    .bind(token_hash)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
 pub async fn tokens_of(tx: &mut Tx<'_>, user: UserId) -> Result<Vec<TokenRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {TOKEN_COLS} FROM access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
@@ -211,27 +177,18 @@ pub async fn tokens_of(tx: &mut Tx<'_>, user: UserId) -> Result<Vec<TokenRow>, s
     .await
 }
 
-pub async fn touch_token(tx: &mut Tx<'_>, id: i64, now: Timestamp) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
-        .bind(now.0)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// Revokes the user's token; false if there is no such token of theirs.
 pub async fn revoke_token(
     tx: &mut Tx<'_>,
     user: UserId,
-    id: i64,
+    id: TokenId,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND user_id = $3",
     )
     .bind(now.0)
-    .bind(id)
+    .bind(id.0)
     .bind(user.0)
     .execute(&mut **tx)
     .await?;

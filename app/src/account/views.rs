@@ -1,12 +1,100 @@
-//! Sign in, sign up, and the account settings page.
+//! Sign in, sign up, the account settings page, the signed-in user as a
+//! context every page reads, and the notification bell.
 
-use super::api::{ChangePassword, CreateToken, RevokeToken, SignIn, SignOut, SignUp};
+use super::SessionUser;
+use super::api::{
+    ChangePassword, CreateToken, MarkNotificationsRead, RevokeToken, SignIn, SignOut, SignUp,
+};
 use crate::domain::NamespaceName;
-use crate::org::api::CreateOrg;
-use crate::ui::{ActionError, SignInFirst, use_auth};
+use crate::error::AppError;
+use crate::ui::{ActionError, SignInFirst};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
+
+/// The signed-in user, refetched whenever `version` is bumped (sign in/out).
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub version: RwSignal<u32>,
+    pub user: Resource<Result<Option<SessionUser>, AppError>>,
+}
+
+impl Auth {
+    pub fn new() -> Self {
+        let version = RwSignal::new(0);
+        let user = Resource::new(move || version.get(), |_| super::api::whoami());
+        Auth { version, user }
+    }
+    /// Call after signing in or out.
+    pub fn changed(&self) {
+        self.version.update(|v| *v += 1);
+    }
+    /// The user as last loaded (None while loading or signed out).
+    pub fn current(&self) -> Option<SessionUser> {
+        self.user.get().and_then(|r| r.ok()).flatten()
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The [`Auth`] the app root provides.
+pub fn use_auth() -> Auth {
+    use_context::<Auth>().unwrap_or_default()
+}
+
+/// The bell in the top bar: unread count and the latest notifications.
+/// Loaded in the browser only (personal data, not part of the page's HTML).
+#[component]
+pub fn NotificationBell() -> impl IntoView {
+    let mark = ServerAction::<MarkNotificationsRead>::new();
+    let data = LocalResource::new(move || {
+        mark.version().get();
+        super::api::inbox_fn()
+    });
+    let (open, set_open) = signal(false);
+    let unread = move || {
+        data.get()
+            .and_then(|r| r.ok())
+            .map(|i| i.unread)
+            .unwrap_or(0)
+    };
+    view! {
+        <div class="bell">
+            <button class="link bell-button" aria-label="Notifications" data-testid="bell"
+                on:click=move |_| set_open.update(|o| *o = !*o)>
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                    <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
+                    <path d="M13.7 21a2 2 0 0 1-3.4 0"/>
+                </svg>
+                <span class="count" data-testid="unread-count" class:hidden=move || unread() == 0>{unread}</span>
+            </button>
+            <div class="bell-menu" data-testid="bell-menu" class:hidden=move || !open.get()>
+                {move || match data.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Ok(inbox)) if inbox.latest.is_empty() => view! { <p class="muted">"No notifications."</p> }.into_any(),
+                    Some(Ok(inbox)) => view! {
+                        <ul>
+                            {inbox.latest.into_iter().map(|n| view! {
+                                <li class:unread=!n.read>
+                                    <a href=n.link.clone()>{n.body.clone()}</a>
+                                    <span class="muted small">{n.created_at.date()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <button class="small secondary" on:click=move |_| { mark.dispatch(MarkNotificationsRead {}); }>
+                            "Mark all read"
+                        </button>
+                    }.into_any(),
+                    Some(Err(e)) => view! { <p class="error">{e.message}</p> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
 
 /// Sign-in form.
 #[component]
@@ -102,9 +190,10 @@ pub fn SignOutButton() -> impl IntoView {
     }
 }
 
-/// Account settings: organizations, access tokens, password.
+/// Account settings: what the page composes in (the namespaces section),
+/// access tokens, password.
 #[component]
-pub fn SettingsPage() -> impl IntoView {
+pub fn SettingsPage(children: ChildrenFn) -> impl IntoView {
     let auth = use_auth();
     view! {
         <Title text="Settings — iEchor Hub"/>
@@ -115,61 +204,12 @@ pub fn SettingsPage() -> impl IntoView {
                 Some(u) => view! {
                     <p class="muted">"Signed in as " <strong>{u.name.clone()}</strong>
                         {u.is_staff.then_some(" · program reviewer (staff)")}</p>
-                    <Organizations/>
+                    {children()}
                     <Tokens/>
                     <PasswordForm/>
                 }.into_any(),
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn Organizations() -> impl IntoView {
-    let create = ServerAction::<CreateOrg>::new();
-    let mine = Resource::new(
-        move || create.version().get(),
-        |_| crate::org::api::my_namespaces_fn(),
-    );
-    let (name, set_name) = signal(String::new());
-    let hint = move || {
-        let n = name.get();
-        (!n.is_empty())
-            .then(|| NamespaceName::parse(&n).err())
-            .flatten()
-            .map(|e| view! { <p class="verdict bad">{e}</p> })
-    };
-    view! {
-        <section class="panel">
-            <h2>"Your namespaces"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || mine.get().map(|r| match r {
-                    Ok(list) => view! {
-                        <ul class="plain" data-testid="my-namespaces">
-                            {list.into_iter().map(|n| view! {
-                                <li>
-                                    <a href=format!("/u/{}", n.name)>{n.name.clone()}</a>
-                                    " " <span class="pill">{n.kind.as_str()}</span>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                })}
-            </Transition>
-            <h3>"Create an organization"</h3>
-            <ActionForm action=create attr:data-testid="create-org-form">
-                <label for="org-name">"Organization name"</label>
-                <input id="org-name" name="name" placeholder="e.g. myproject" required
-                    on:input=move |ev| set_name.set(event_target_value(&ev))/>
-                {hint}
-                <ActionError value=create.value()/>
-                {move || create.value().get().and_then(|r| r.ok()).map(|n| view! {
-                    <p class="notice">"Created " <a href=format!("/u/{n}")>{n.clone()}</a> "."</p>
-                })}
-                <button type="submit">"Create organization"</button>
-            </ActionForm>
-        </section>
     }
 }
 
@@ -227,7 +267,7 @@ fn Tokens() -> impl IntoView {
                                             Some(at) => view! { <span class="pill">{format!("revoked {}", at.date())}</span> }.into_any(),
                                             None => view! {
                                                 <ActionForm action=revoke attr:class="inline">
-                                                    <input type="hidden" name="id" value=t.id/>
+                                                    <input type="hidden" name="id" value=t.id.0/>
                                                     <button type="submit" class="danger small">"Revoke"</button>
                                                 </ActionForm>
                                             }.into_any(),

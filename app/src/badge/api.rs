@@ -1,14 +1,22 @@
 //! The badge routes, with ETag / If-None-Match and a five-minute cache.
 
-use crate::account::auth::Caller;
-use crate::state::AppState;
+use crate::core::access::load_repo;
+use crate::core::caller::Caller;
+use crate::core::perks;
+use crate::core::state::AppState;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest as _, Sha256};
 
+/// `GET /badge/{ns}/{repo}.svg` and `.json`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/badge/{ns}/{file}", axum::routing::get(badge))
+}
+
 /// `GET /badge/{ns}/{file}` where file is `{repo}.svg` or `{repo}.json`.
-pub async fn badge(
+async fn badge(
     State(state): State<AppState>,
     Path((ns, file)): Path<(String, String)>,
     headers: HeaderMap,
@@ -67,14 +75,8 @@ pub async fn badge(
 async fn lookup(state: &AppState, ns: &str, repo: &str) -> crate::error::AppResult<bool> {
     let anonymous = Caller::default();
     let mut tx = state.db.begin().await?;
-    let (ns_row, _, _) = crate::repo::api::load_repo(&mut tx, &anonymous, ns, repo).await?;
-    let on = crate::program::api::perks_active(
-        &mut tx,
-        ns_row.id(),
-        state.clock.now(),
-        &state.settings.program,
-    )
-    .await?;
+    let r = load_repo(&mut tx, &anonymous, ns, repo).await?;
+    let on = perks::of(state, &mut tx, r.ns.id()).await?.badge();
     tx.commit().await?;
     Ok(on)
 }

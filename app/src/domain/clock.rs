@@ -3,9 +3,25 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Milliseconds since the Unix epoch, UTC. Stored as an integer in both databases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Milliseconds since the Unix epoch, UTC. Stored as an integer in both
+/// databases; in JSON (REST and server functions alike) an RFC 3339 string,
+/// so every type that carries one has a single JSON shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Timestamp::parse_rfc3339(&raw)
+            .ok_or_else(|| serde::de::Error::custom(format!("“{raw}” is not an RFC 3339 time")))
+    }
+}
 
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -52,6 +68,12 @@ impl Timestamp {
                     .ok()
             })
             .unwrap_or_default()
+    }
+    /// Parses RFC 3339 (`2026-01-01T00:00:00Z`, offsets and fractions allowed).
+    pub fn parse_rfc3339(raw: &str) -> Option<Timestamp> {
+        time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64))
     }
     fn to_offset(self) -> Option<time::OffsetDateTime> {
         time::OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000).ok()
@@ -124,6 +146,15 @@ mod tests {
         let leap = Timestamp(1_709_208_000_000); // 2024-02-29 12:00
         assert_eq!(leap.date(), "2024-02-29");
         assert_eq!(leap.plus_years(1).date(), "2025-02-28");
+    }
+
+    #[test]
+    fn json_is_rfc3339_and_round_trips() {
+        let t = Timestamp(1_764_342_000_123);
+        let j = serde_json::to_string(&t).expect("ser");
+        assert_eq!(j, "\"2025-11-28T15:00:00.123Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&j).expect("de"), t);
+        assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
     }
 
     #[test]

@@ -21,3 +21,13 @@ id_type!(/// A repository.
     RepoId);
 id_type!(/// A personal access token.
     TokenId);
+id_type!(/// A program application.
+    ApplicationId);
+id_type!(/// An in-app notification.
+    NotificationId);
+
+impl std::fmt::Display for ApplicationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}

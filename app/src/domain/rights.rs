@@ -40,6 +40,14 @@ impl Rights {
     }
 }
 
+/// Reads a stored grant or scope; an unknown value is an error, never a guess.
+impl TryFrom<String> for Rights {
+    type Error = String;
+    fn try_from(s: String) -> Result<Rights, String> {
+        Rights::parse_grant(&s)
+    }
+}
+
 impl fmt::Display for Rights {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -13,18 +13,23 @@ pub use service::*;
 #[cfg(feature = "ssr")]
 mod service {
     use super::super::process::{Processed, process};
-    use super::super::{DEFAULT_LOGO_PATH, LogoInfo, LogoSource, MAX_BYTES, Refusal, store};
-    use crate::account::auth::Caller;
+    use super::super::{LogoFacts, LogoInfo, MAX_BYTES, Refusal, store};
+    use crate::core::access::{
+        NsRow, RepoRow, caller_owns, load_namespace, load_repo, repo_rights, require, require_owner,
+    };
+    use crate::core::audit::{self, Record};
+    use crate::core::caller::Caller;
+    use crate::core::perks;
+    use crate::core::state::AppState;
     use crate::db::Tx;
-    use crate::domain::Rights;
+    use crate::domain::{NamespaceKind, Rights};
     use crate::error::{AppError, AppResult, ErrorKind};
-    use crate::org::NamespaceKind;
-    use crate::org::store::{NsRow, is_owner};
-    use crate::repo::store::RepoRow;
-    use crate::state::AppState;
     use axum::body::Body;
+    use axum::extract::{Path, State};
     use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
     use axum::response::{IntoResponse, Response};
+    use axum::routing::{get, put};
+    use axum::{Json, Router};
     use futures::StreamExt;
 
     /// What a logo request is about.
@@ -67,13 +72,7 @@ mod service {
     /// Perks gate repository logos: they can be set and are shown while the
     /// membership is active or in grace.
     async fn repo_logo_perk(state: &AppState, tx: &mut Tx<'_>, ns: &NsRow) -> AppResult<bool> {
-        Ok(crate::program::api::perks_active(
-            tx,
-            ns.id(),
-            state.clock.now(),
-            &state.settings.program,
-        )
-        .await?)
+        Ok(perks::of(state, tx, ns.id()).await?.repository_logos())
     }
 
     fn perk_refusal(ns: &NsRow) -> AppError {
@@ -90,39 +89,31 @@ mod service {
         namespace: &str,
         repository: Option<&str>,
     ) -> AppResult<Target> {
-        let me = caller.require_user()?;
+        caller.require_user()?;
         let mut tx = state.db.begin().await?;
         let target = match repository.map(str::trim).filter(|r| !r.is_empty()) {
             Some(repo) => {
-                let (ns, repo, rights) =
-                    crate::repo::api::load_repo(&mut tx, caller, namespace, repo).await?;
-                if rights < Rights::Admin {
-                    caller.require_scope(Rights::Admin)?;
-                    return Err(AppError::forbidden(format!(
-                        "Only admins of “{}/{}” (an owner, or a team with admin permission) can change its logo.",
-                        ns.name, repo.name
-                    )));
+                let r = load_repo(&mut tx, caller, namespace, repo).await?;
+                require(caller, r.rights, Rights::Admin, || {
+                    format!(
+                        "Only admins of “{}” (an owner, or a team with admin permission) can change its logo.",
+                        r.full_name()
+                    )
+                })?;
+                if !repo_logo_perk(state, &mut tx, &r.ns).await? {
+                    return Err(perk_refusal(&r.ns));
                 }
-                if !repo_logo_perk(state, &mut tx, &ns).await? {
-                    return Err(perk_refusal(&ns));
-                }
-                Target::Repository(ns, repo)
+                Target::Repository(r.ns, r.repo)
             }
             None => {
-                let ns = crate::org::api::load_namespace(&mut tx, namespace).await?;
-                if ns.kind() != NamespaceKind::Org {
+                let ns = load_namespace(&mut tx, namespace).await?;
+                if ns.kind != NamespaceKind::Org {
                     return Err(AppError::invalid(format!(
                         "“{}” is a personal namespace; logos belong to organizations and their repositories.",
                         ns.name
                     )));
                 }
-                if !is_owner(&mut tx, &ns, me.id).await? {
-                    return Err(AppError::forbidden(format!(
-                        "Only owners of “{}” can change the organization logo.",
-                        ns.name
-                    )));
-                }
-                caller.require_scope(Rights::Admin)?;
+                require_owner(&mut tx, caller, &ns, "change the organization logo").await?;
                 Target::Organization(ns)
             }
         };
@@ -204,16 +195,14 @@ mod service {
             old.as_deref().unwrap_or("none"),
             file
         );
-        crate::program::store::audit(
-            &mut tx,
-            target.ns().id(),
-            None,
-            caller.user_id(),
-            "logo_set",
-            &detail,
-            state.clock.now(),
-        )
-        .await?;
+        let record = Record {
+            namespace: target.ns().id(),
+            application: None,
+            actor: caller.user_id(),
+            action: "logo_set",
+            detail: &detail,
+        };
+        audit::record(&mut tx, record, state.clock.now()).await?;
         let info = resolve_target(state, &mut tx, caller, target).await?;
         tx.commit().await?;
         Ok(info)
@@ -234,30 +223,17 @@ mod service {
             )));
         };
         let detail = format!("{}: {old} → none", target.label());
-        crate::program::store::audit(
-            &mut tx,
-            target.ns().id(),
-            None,
-            caller.user_id(),
-            "logo_cleared",
-            &detail,
-            state.clock.now(),
-        )
-        .await?;
+        let record = Record {
+            namespace: target.ns().id(),
+            application: None,
+            actor: caller.user_id(),
+            action: "logo_cleared",
+            detail: &detail,
+        };
+        audit::record(&mut tx, record, state.clock.now()).await?;
         let info = resolve_target(state, &mut tx, caller, target).await?;
         tx.commit().await?;
         Ok(info)
-    }
-
-    fn url(state: &AppState, file: &str) -> String {
-        format!("{}/logos/{file}", state.settings.public_url)
-    }
-
-    fn small(file: &str) -> String {
-        match file.rsplit_once('.') {
-            Some((hash, ext)) => format!("{hash}-128.{ext}"),
-            None => file.to_string(),
-        }
     }
 
     async fn resolve_target(
@@ -272,8 +248,9 @@ mod service {
         }
     }
 
-    /// The logo to show: repository (while perks are on) → organization → the grey cube.
-    pub async fn resolve(
+    /// The logo to show for a repository (or, with `None`, an organization),
+    /// with the stored names read fresh inside `tx`.
+    async fn resolve(
         state: &AppState,
         tx: &mut Tx<'_>,
         caller: &Caller,
@@ -281,47 +258,31 @@ mod service {
         repo: Option<&RepoRow>,
     ) -> AppResult<LogoInfo> {
         let perk = repo_logo_perk(state, tx, ns).await?;
-        let repo_file = match repo {
-            Some(r) => store::repo_logo(tx, r.id()).await?,
-            None => None,
+        let (repository_file, is_admin) = match repo {
+            Some(r) => (
+                Some(store::repo_logo(tx, r.id()).await?),
+                repo_rights(tx, caller, ns, r).await? == Rights::Admin,
+            ),
+            None => (
+                None,
+                ns.kind == NamespaceKind::Org && caller_owns(tx, caller, ns).await?,
+            ),
         };
-        let is_admin = match repo {
-            Some(r) => crate::repo::api::repo_rights(tx, caller, ns, r).await? == Rights::Admin,
-            None => false,
-        };
-        let (source, file) = match (&repo_file, perk) {
-            (Some(f), true) => (LogoSource::Repository, Some(f.clone())),
-            _ => match store::namespace_logo(tx, ns.id()).await? {
-                Some(f) => (LogoSource::Organization, Some(f)),
-                None => (LogoSource::Default, None),
-            },
-        };
-        let (url_full, url_small) = match &file {
-            Some(f) => (url(state, f), url(state, &small(f))),
-            None => {
-                let d = format!("{}{DEFAULT_LOGO_PATH}", state.settings.public_url);
-                (d.clone(), d)
-            }
-        };
-        Ok(LogoInfo {
-            url: url_full,
-            small_url: url_small,
-            source,
-            repository_logo_stored: repo_file.is_some(),
-            can_change: repo.is_some() && is_admin && perk,
-            locked_reason: (repo.is_some() && is_admin && !perk).then(|| {
-                format!(
-                    "Repository logos are a Sponsored Open Source perk; “{}” is not a member now.",
-                    ns.name
-                )
-            }),
-        })
+        let org_file = store::namespace_logo(tx, ns.id()).await?;
+        Ok(LogoInfo::resolve(&LogoFacts {
+            public_url: &state.settings.public_url,
+            namespace: &ns.name,
+            repository_file: repository_file.as_ref().map(|f| f.as_deref()),
+            organization_file: org_file.as_deref(),
+            perk,
+            is_admin,
+        }))
     }
 
     /// `GET /logos/{file}`: immutable, content-addressed, never sniffed.
-    pub async fn serve(
-        axum::extract::State(state): axum::extract::State<AppState>,
-        axum::extract::Path(file): axum::extract::Path<String>,
+    async fn serve(
+        State(state): State<AppState>,
+        Path(file): Path<String>,
         headers: HeaderMap,
     ) -> Response {
         let valid = super::super::valid_file_name(&file);
@@ -384,22 +345,83 @@ mod service {
         let mut tx = state.db.begin().await?;
         let info = match repository.map(str::trim).filter(|r| !r.is_empty()) {
             Some(r) => {
-                let (ns, repo, _) =
-                    crate::repo::api::load_repo(&mut tx, caller, namespace, r).await?;
-                resolve(state, &mut tx, caller, &ns, Some(&repo)).await?
+                let r = load_repo(&mut tx, caller, namespace, r).await?;
+                resolve(state, &mut tx, caller, &r.ns, Some(&r.repo)).await?
             }
             None => {
-                let ns = crate::org::api::load_namespace(&mut tx, namespace).await?;
-                let mut info = resolve(state, &mut tx, caller, &ns, None).await?;
-                info.can_change = match caller.user_id() {
-                    Some(u) => ns.kind() == NamespaceKind::Org && is_owner(&mut tx, &ns, u).await?,
-                    None => false,
-                };
-                info
+                let ns = load_namespace(&mut tx, namespace).await?;
+                resolve(state, &mut tx, caller, &ns, None).await?
             }
         };
         tx.commit().await?;
         Ok(info)
+    }
+
+    async fn upload_raw(
+        s: &AppState,
+        caller: &Caller,
+        ns: &str,
+        repo: Option<&str>,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> AppResult<Json<LogoInfo>> {
+        // Authorization first; then the declared length; then the counted stream.
+        let target = authorize(s, caller, ns, repo).await?;
+        check_content_length(headers, 0)?;
+        let bytes = read_limited(body.into_data_stream()).await?;
+        Ok(Json(set_logo(s, caller, &target, bytes).await?))
+    }
+
+    async fn put_repo_logo(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((ns, repo)): Path<(String, String)>,
+        headers: HeaderMap,
+        body: Body,
+    ) -> AppResult<Json<LogoInfo>> {
+        upload_raw(&s, &caller, &ns, Some(&repo), &headers, body).await
+    }
+
+    async fn put_org_logo(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path(ns): Path<String>,
+        headers: HeaderMap,
+        body: Body,
+    ) -> AppResult<Json<LogoInfo>> {
+        upload_raw(&s, &caller, &ns, None, &headers, body).await
+    }
+
+    async fn delete_repo_logo(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((ns, repo)): Path<(String, String)>,
+    ) -> AppResult<Json<LogoInfo>> {
+        let target = authorize(&s, &caller, &ns, Some(&repo)).await?;
+        Ok(Json(clear_logo(&s, &caller, &target).await?))
+    }
+
+    async fn delete_org_logo(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path(ns): Path<String>,
+    ) -> AppResult<Json<LogoInfo>> {
+        let target = authorize(&s, &caller, &ns, None).await?;
+        Ok(Json(clear_logo(&s, &caller, &target).await?))
+    }
+
+    /// Logo files and the raw-body REST upload and clear routes.
+    pub fn routes() -> Router<AppState> {
+        Router::new()
+            .route("/logos/{file}", get(serve))
+            .route(
+                "/api/v1/repositories/{ns}/{repo}/logo",
+                put(put_repo_logo).delete(delete_repo_logo),
+            )
+            .route(
+                "/api/v1/namespaces/{ns}/logo",
+                put(put_org_logo).delete(delete_org_logo),
+            )
     }
 }
 
@@ -407,8 +429,8 @@ mod service {
 /// (empty for the organization logo), `file`.
 #[server(input = MultipartFormData, endpoint = "upload_logo")]
 pub async fn upload_logo(data: MultipartData) -> Result<LogoInfo, AppError> {
-    let state = crate::state::AppState::current()?;
-    let caller = crate::account::auth::current_caller().await?;
+    let state = crate::core::state::AppState::current()?;
+    let caller = crate::core::caller::current_caller().await?;
     caller.require_user()?;
     if let Some(parts) = use_context::<axum::http::request::Parts>() {
         check_content_length(&parts.headers, 64 * 1024)?;

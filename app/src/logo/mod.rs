@@ -4,7 +4,7 @@
 //! the header: no image decoder is compiled into the wasm.
 
 pub mod api;
-#[cfg(feature = "ssr")]
+#[cfg(feature = "testing")]
 pub mod fixtures;
 #[cfg(feature = "ssr")]
 pub mod process;
@@ -353,6 +353,7 @@ pub enum LogoSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogoInfo {
     /// Full-size URL.
+    #[serde(rename = "logo_url")]
     pub url: String,
     /// 128-px variant for lists.
     pub small_url: String,
@@ -363,6 +364,66 @@ pub struct LogoInfo {
     pub can_change: bool,
     /// Why the caller cannot change it, when they are an admin but the perk is off.
     pub locked_reason: Option<String>,
+}
+
+/// What deciding the shown logo depends on (loaded by the server).
+#[derive(Debug, Clone, Copy)]
+pub struct LogoFacts<'a> {
+    /// The hub's public URL, no trailing slash.
+    pub public_url: &'a str,
+    pub namespace: &'a str,
+    /// `Some(stored file or None)` for a repository; `None` for an organization.
+    pub repository_file: Option<Option<&'a str>>,
+    pub organization_file: Option<&'a str>,
+    /// The namespace's perks are on (repository logos are a perk).
+    pub perk: bool,
+    /// The caller administers the repository (or owns the organization).
+    pub is_admin: bool,
+}
+
+impl LogoInfo {
+    /// The logo to show: repository (while perks are on) → organization →
+    /// the grey cube; and whether the caller may change it now.
+    pub fn resolve(f: &LogoFacts<'_>) -> LogoInfo {
+        let repo_file = f.repository_file.flatten();
+        let (source, file) = match (repo_file, f.perk) {
+            (Some(r), true) => (LogoSource::Repository, Some(r)),
+            _ => match f.organization_file {
+                Some(o) => (LogoSource::Organization, Some(o)),
+                None => (LogoSource::Default, None),
+            },
+        };
+        let (url, small_url) = match file {
+            Some(file) => {
+                let small = match file.rsplit_once('.') {
+                    Some((hash, ext)) => format!("{hash}-128.{ext}"),
+                    None => file.to_string(),
+                };
+                (
+                    format!("{}/logos/{file}", f.public_url),
+                    format!("{}/logos/{small}", f.public_url),
+                )
+            }
+            None => {
+                let d = format!("{}{DEFAULT_LOGO_PATH}", f.public_url);
+                (d.clone(), d)
+            }
+        };
+        let for_repo = f.repository_file.is_some();
+        LogoInfo {
+            url,
+            small_url,
+            source,
+            repository_logo_stored: repo_file.is_some(),
+            can_change: f.is_admin && (f.perk || !for_repo),
+            locked_reason: (for_repo && f.is_admin && !f.perk).then(|| {
+                format!(
+                    "Repository logos are a Sponsored Open Source perk; “{}” is not a member now.",
+                    f.namespace
+                )
+            }),
+        }
+    }
 }
 
 /// A stored logo's name: 64 hex digits, an optional `-128`/`-64` variant, `.png` or `.jpg`.
@@ -381,16 +442,7 @@ pub fn valid_file_name(name: &str) -> bool {
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
-/// The 64 px variant's path for a stored logo name.
-pub fn variant_path(file: &str, px: u32) -> String {
-    match file.rsplit_once('.') {
-        Some((hash, ext)) => format!("/logos/{hash}-{px}.{ext}"),
-        None => DEFAULT_LOGO_PATH.to_string(),
-    }
-}
-
-/// The default logo: a grey 3D cube.
-pub const DEFAULT_LOGO_PATH: &str = "/default-logo.svg";
+pub use crate::domain::namespace::{DEFAULT_LOGO_PATH, logo_variant_path as variant_path};
 
 #[cfg(test)]
 mod tests {

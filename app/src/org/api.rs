@@ -10,76 +10,42 @@ pub use service::*;
 
 #[cfg(feature = "ssr")]
 mod service {
-    use super::super::store::{self, NsRow};
-    use super::super::{NamespaceInfo, NamespaceKind, OwnedNamespace, TeamInfo};
-    use crate::account::auth::Caller;
+    use super::super::store;
+    use super::super::{NamespaceInfo, NamespaceKind, OwnedNamespace, TeamInfo, TeamRef};
+    use crate::core::access::{
+        NsRow, load_namespace, load_user, namespace_rights_of, readable_repositories, repo_by_name,
+        require_owner,
+    };
+    use crate::core::caller::Caller;
+    use crate::core::http::parse_json;
+    use crate::core::names;
+    use crate::core::perks;
+    use crate::core::state::AppState;
     use crate::db::Tx;
-    use crate::domain::rights::{RepoFacts, namespace_rights, repository_rights};
+    use crate::domain::ids::TeamId;
     use crate::domain::{NamespaceName, RepoName, Rights, TeamName};
     use crate::error::{AppError, AppResult};
-    use crate::state::AppState;
-
-    /// Loads a namespace or answers 404 naming it.
-    pub async fn load_namespace(tx: &mut Tx<'_>, name: &str) -> AppResult<NsRow> {
-        store::namespace_by_name(tx, name.trim())
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("There is no namespace “{}”.", name.trim())))
-    }
-
-    /// The caller's rights over the namespace itself.
-    pub async fn namespace_rights_of(
-        tx: &mut Tx<'_>,
-        caller: &Caller,
-        ns: &NsRow,
-    ) -> AppResult<Rights> {
-        let owner = match caller.user_id() {
-            Some(u) => store::is_owner(tx, ns, u).await?,
-            None => false,
-        };
-        Ok(namespace_rights(
-            caller.user.is_some(),
-            owner,
-            caller.token_scope,
-        ))
-    }
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use axum::routing::{get, post, put};
+    use axum::{Json, Router};
 
     /// Loads an organization the caller administers: 404 unknown, 422 personal
     /// namespace, 403 not an owner.
     async fn load_org_as_owner(tx: &mut Tx<'_>, caller: &Caller, name: &str) -> AppResult<NsRow> {
         caller.require_user()?;
         let ns = load_namespace(tx, name).await?;
-        if ns.kind() != NamespaceKind::Org {
+        if ns.kind != NamespaceKind::Org {
             return Err(AppError::invalid(format!(
                 "“{}” is a personal namespace; teams belong to organizations.",
                 ns.name
             )));
         }
-        let owner = match caller.user_id() {
-            Some(u) => store::is_owner(tx, &ns, u).await?,
-            None => false,
-        };
-        if !owner {
-            return Err(AppError::forbidden(format!(
-                "Only owners of “{}” can manage its owners and teams.",
-                ns.name
-            )));
-        }
-        caller.require_scope(Rights::Admin)?;
+        require_owner(tx, caller, &ns, "manage its owners and teams").await?;
         Ok(ns)
     }
 
-    async fn load_user_id(tx: &mut Tx<'_>, name: &str) -> AppResult<crate::domain::ids::UserId> {
-        crate::account::store::user_by_name(tx, name.trim())
-            .await?
-            .map(|u| crate::domain::ids::UserId(u.id))
-            .ok_or_else(|| AppError::not_found(format!("There is no user “{}”.", name.trim())))
-    }
-
-    async fn load_team(
-        tx: &mut Tx<'_>,
-        ns: &NsRow,
-        team: &str,
-    ) -> AppResult<crate::domain::ids::TeamId> {
+    async fn load_team(tx: &mut Tx<'_>, ns: &NsRow, team: &str) -> AppResult<TeamId> {
         store::team_id(tx, ns.id(), team.trim())
             .await?
             .ok_or_else(|| {
@@ -88,19 +54,26 @@ mod service {
     }
 
     /// Creates an organization owned by the caller.
-    pub async fn create_org(state: &AppState, caller: &Caller, name: &str) -> AppResult<String> {
+    pub async fn create_org(
+        state: &AppState,
+        caller: &Caller,
+        name: &str,
+    ) -> AppResult<OwnedNamespace> {
         let me = caller.require_user()?;
         caller.require_scope(Rights::Write)?;
         let name = NamespaceName::parse(name).map_err(|m| AppError::invalid_field("name", m))?;
-        let mut tx = state.db.begin().await?;
-        if crate::account::store::name_taken(&mut tx, name.as_str()).await? {
-            return Err(crate::account::api::taken(name.as_str()));
+        let mut tx = state.db.begin_write().await?;
+        if names::name_taken(&mut tx, name.as_str()).await? {
+            return Err(names::taken(name.as_str()));
         }
         store::insert_org(&mut tx, name.as_str(), me.id, state.clock.now())
             .await
-            .map_err(|e| crate::account::api::unique_or(e, name.as_str()))?;
+            .map_err(|e| names::unique_or(e, name.as_str()))?;
         tx.commit().await?;
-        Ok(name.to_string())
+        Ok(OwnedNamespace {
+            name: name.to_string(),
+            kind: NamespaceKind::Org,
+        })
     }
 
     /// A namespace as the caller may see it.
@@ -112,46 +85,17 @@ mod service {
         let mut tx = state.db.begin().await?;
         let ns = load_namespace(&mut tx, name).await?;
         let viewer_rights = namespace_rights_of(&mut tx, caller, &ns).await?;
-        let owner = viewer_rights == Rights::Admin
-            || match caller.user_id() {
-                Some(u) => store::is_owner(&mut tx, &ns, u).await?,
-                None => false,
-            };
-        let grants = match caller.user_id() {
-            Some(u) => crate::repo::store::team_grants_in(&mut tx, u, ns.id()).await?,
-            None => Vec::new(),
-        };
-        let rows = crate::repo::store::summaries(&mut tx, ns.id()).await?;
-        let now = state.clock.now();
-        let rules = state.settings.program;
-        let membership = crate::program::api::membership(&mut tx, ns.id(), now, &rules).await?;
-        let sponsored = crate::program::api::perks_active(&mut tx, ns.id(), now, &rules).await?;
-        let org_logo = crate::logo::store::namespace_logo(&mut tx, ns.id()).await?;
-        let repositories = rows
+        let p = perks::of(state, &mut tx, ns.id()).await?;
+        let repositories = readable_repositories(&mut tx, caller, &ns)
+            .await?
             .iter()
-            .filter(|r| {
-                let best = grants
-                    .iter()
-                    .filter(|(id, _)| *id == r.id)
-                    .map(|(_, g)| *g)
-                    .max()
-                    .unwrap_or(Rights::None);
-                repository_rights(&RepoFacts {
-                    signed_in: caller.user.is_some(),
-                    is_namespace_owner: owner,
-                    best_team_grant: best,
-                    is_private: r.is_private,
-                    token_scope: caller.token_scope,
-                }) >= Rights::Read
-            })
-            .map(|r| r.summary_with(&ns.name, sponsored, org_logo.as_deref()))
+            .map(|r| r.summary(&ns, p.active()))
             .collect();
         let info = NamespaceInfo {
-            logo: org_logo.as_deref().map(|f| format!("/logos/{f}")),
-            membership,
+            membership: p.membership,
             name: ns.name.clone(),
-            kind: ns.kind(),
-            created_at: crate::domain::Timestamp(ns.created_at),
+            kind: ns.kind,
+            created_at: ns.created_at(),
             members_count: store::members_count(&mut tx, &ns).await?,
             owners: store::owners(&mut tx, &ns).await?,
             viewer_rights,
@@ -168,9 +112,9 @@ mod service {
         org: &str,
         user: &str,
     ) -> AppResult<()> {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let ns = load_org_as_owner(&mut tx, caller, org).await?;
-        let uid = load_user_id(&mut tx, user).await?;
+        let uid = load_user(&mut tx, user).await?;
         store::add_owner(&mut tx, ns.id(), uid).await?;
         tx.commit().await?;
         Ok(())
@@ -194,9 +138,9 @@ mod service {
         caller: &Caller,
         org: &str,
         team: &str,
-    ) -> AppResult<()> {
+    ) -> AppResult<TeamRef> {
         let team = TeamName::parse(team).map_err(|m| AppError::invalid_field("team", m))?;
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let ns = load_org_as_owner(&mut tx, caller, org).await?;
         if store::team_id(&mut tx, ns.id(), team.as_str())
             .await?
@@ -209,7 +153,10 @@ mod service {
         }
         store::insert_team(&mut tx, ns.id(), team.as_str(), state.clock.now()).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(TeamRef {
+            org: ns.name,
+            name: team.to_string(),
+        })
     }
 
     pub async fn delete_team(
@@ -218,7 +165,7 @@ mod service {
         org: &str,
         team: &str,
     ) -> AppResult<()> {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let ns = load_org_as_owner(&mut tx, caller, org).await?;
         let tid = load_team(&mut tx, &ns, team).await?;
         store::delete_team(&mut tx, tid).await?;
@@ -233,10 +180,10 @@ mod service {
         team: &str,
         user: &str,
     ) -> AppResult<()> {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let ns = load_org_as_owner(&mut tx, caller, org).await?;
         let tid = load_team(&mut tx, &ns, team).await?;
-        let uid = load_user_id(&mut tx, user).await?;
+        let uid = load_user(&mut tx, user).await?;
         store::add_member(&mut tx, tid, uid).await?;
         tx.commit().await?;
         Ok(())
@@ -249,10 +196,10 @@ mod service {
         team: &str,
         user: &str,
     ) -> AppResult<()> {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let ns = load_org_as_owner(&mut tx, caller, org).await?;
         let tid = load_team(&mut tx, &ns, team).await?;
-        let uid = load_user_id(&mut tx, user).await?;
+        let uid = load_user(&mut tx, user).await?;
         if !store::remove_member(&mut tx, tid, uid).await? {
             return Err(AppError::not_found(format!(
                 "“{}” is not a member of team “{}”.",
@@ -281,10 +228,10 @@ mod service {
         };
         let repo_name =
             RepoName::parse(repository).map_err(|m| AppError::invalid_field("repository", m))?;
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let ns = load_org_as_owner(&mut tx, caller, org).await?;
         let tid = load_team(&mut tx, &ns, team).await?;
-        let repo = crate::repo::store::repo_by_name(&mut tx, ns.id(), repo_name.as_str())
+        let repo = repo_by_name(&mut tx, ns.id(), repo_name.as_str())
             .await?
             .ok_or_else(|| {
                 AppError::not_found(format!("“{}” has no repository “{repo_name}”.", ns.name))
@@ -303,23 +250,99 @@ mod service {
         let mut tx = state.db.begin().await?;
         let rows = store::owned_by(&mut tx, me.id).await?;
         tx.commit().await?;
-        Ok(rows
-            .into_iter()
-            .map(|(name, kind)| OwnedNamespace {
-                name,
-                kind: if kind == "org" {
-                    NamespaceKind::Org
-                } else {
-                    NamespaceKind::User
-                },
-            })
-            .collect())
+        Ok(rows)
+    }
+
+    #[derive(serde::Deserialize)]
+    struct NameBody {
+        name: String,
+    }
+
+    async fn post_org(
+        State(s): State<AppState>,
+        caller: Caller,
+        body: axum::body::Bytes,
+    ) -> AppResult<(StatusCode, Json<OwnedNamespace>)> {
+        let b: NameBody = parse_json(&body)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(create_org(&s, &caller, &b.name).await?),
+        ))
+    }
+
+    async fn post_team(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path(org): Path<String>,
+        body: axum::body::Bytes,
+    ) -> AppResult<(StatusCode, Json<TeamRef>)> {
+        let b: NameBody = parse_json(&body)?;
+        let t = create_team(&s, &caller, &org, &b.name).await?;
+        Ok((StatusCode::CREATED, Json(t)))
+    }
+
+    async fn put_member(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((org, team, user)): Path<(String, String, String)>,
+    ) -> AppResult<StatusCode> {
+        add_team_member(&s, &caller, &org, &team, &user).await?;
+        Ok(StatusCode::NO_CONTENT)
+    }
+
+    async fn delete_member(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((org, team, user)): Path<(String, String, String)>,
+    ) -> AppResult<StatusCode> {
+        remove_team_member(&s, &caller, &org, &team, &user).await?;
+        Ok(StatusCode::NO_CONTENT)
+    }
+
+    #[derive(serde::Deserialize)]
+    struct GrantBody {
+        rights: String,
+    }
+
+    async fn put_grant(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((org, team, repo)): Path<(String, String, String)>,
+        body: axum::body::Bytes,
+    ) -> AppResult<StatusCode> {
+        let b: GrantBody = parse_json(&body)?;
+        set_team_grant(&s, &caller, &org, &team, &repo, &b.rights).await?;
+        Ok(StatusCode::NO_CONTENT)
+    }
+
+    async fn get_namespace_route(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path(ns): Path<String>,
+    ) -> AppResult<Json<NamespaceInfo>> {
+        Ok(Json(get_namespace(&s, &caller, &ns).await?))
+    }
+
+    /// `/api/v1/orgs…` and `GET /api/v1/namespaces/{ns}`.
+    pub fn routes() -> Router<AppState> {
+        Router::new()
+            .route("/api/v1/orgs", post(post_org))
+            .route("/api/v1/orgs/{org}/teams", post(post_team))
+            .route(
+                "/api/v1/orgs/{org}/teams/{team}/members/{user}",
+                put(put_member).delete(delete_member),
+            )
+            .route(
+                "/api/v1/orgs/{org}/teams/{team}/repositories/{repo}",
+                put(put_grant),
+            )
+            .route("/api/v1/namespaces/{ns}", get(get_namespace_route))
     }
 }
 
 /// Creates an organization owned by the caller.
 #[server(name = CreateOrg, endpoint = "create_org")]
-pub async fn create_org_fn(name: String) -> Result<String, AppError> {
+pub async fn create_org_fn(name: String) -> Result<OwnedNamespace, AppError> {
     with_caller!(|state, caller| create_org(&state, &caller, &name).await)
 }
 
@@ -344,7 +367,7 @@ pub async fn list_teams_fn(org: String) -> Result<Vec<TeamInfo>, AppError> {
 /// Creates a team (owners only).
 #[server(name = CreateTeam, endpoint = "create_team")]
 pub async fn create_team_fn(org: String, team: String) -> Result<(), AppError> {
-    with_caller!(|state, caller| create_team(&state, &caller, &org, &team).await)
+    with_caller!(|state, caller| create_team(&state, &caller, &org, &team).await.map(|_| ()))
 }
 
 /// Deletes a team with its memberships and grants (owners only).

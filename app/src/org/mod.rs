@@ -5,26 +5,9 @@ pub mod api;
 pub mod store;
 pub mod views;
 
-use crate::domain::{Rights, Timestamp};
-use crate::repo::RepoSummary;
+pub use crate::domain::NamespaceKind;
+use crate::domain::{Membership, RepoSummary, Rights, Timestamp};
 use serde::{Deserialize, Serialize};
-
-/// A user's personal namespace or an organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NamespaceKind {
-    User,
-    Org,
-}
-
-impl NamespaceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NamespaceKind::User => "user",
-            NamespaceKind::Org => "org",
-        }
-    }
-}
 
 /// A namespace page's data, as the caller may see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,10 +21,16 @@ pub struct NamespaceInfo {
     pub viewer_rights: Rights,
     /// Repositories the caller may see.
     pub repositories: Vec<RepoSummary>,
-    /// The organization logo's path, if one is set.
-    pub logo: Option<String>,
     /// The program membership, if the namespace ever had one.
-    pub membership: Option<crate::program::Membership>,
+    #[serde(rename = "program")]
+    pub membership: Option<Membership>,
+}
+
+/// A team, as created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamRef {
+    pub org: String,
+    pub name: String,
 }
 
 /// A team with its members and repository grants.
@@ -60,7 +49,9 @@ pub struct TeamGrant {
 
 /// A namespace the caller owns, for pickers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct OwnedNamespace {
     pub name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: NamespaceKind,
 }

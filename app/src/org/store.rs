@@ -1,52 +1,11 @@
-//! SQL for namespaces, owners, teams and grants.
+//! SQL for organizations, owners, teams and grants (loading a namespace for a
+//! caller is `core::access`).
 
-use super::{NamespaceKind, TeamGrant, TeamInfo};
+use super::{NamespaceKind, OwnedNamespace, TeamGrant, TeamInfo};
+use crate::core::access::NsRow;
 use crate::db::Tx;
 use crate::domain::ids::{NamespaceId, TeamId, UserId};
 use crate::domain::{Rights, Timestamp};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct NsRow {
-    pub id: i64,
-    pub name: String,
-    pub kind: String,
-    pub user_id: Option<i64>,
-    pub created_at: i64,
-}
-
-impl NsRow {
-    pub fn id(&self) -> NamespaceId {
-        NamespaceId(self.id)
-    }
-    pub fn kind(&self) -> NamespaceKind {
-        if self.kind == "org" {
-            NamespaceKind::Org
-        } else {
-            NamespaceKind::User
-        }
-    }
-}
-
-pub async fn namespace_by_name(tx: &mut Tx<'_>, name: &str) -> Result<Option<NsRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, kind, user_id, created_at FROM namespaces WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
-/// The user owns the namespace: it is theirs, or they are an owner of the org.
-pub async fn is_owner(tx: &mut Tx<'_>, ns: &NsRow, user: UserId) -> Result<bool, sqlx::Error> {
-    if ns.kind() == NamespaceKind::User {
-        return Ok(ns.user_id == Some(user.0));
-    }
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM org_owners WHERE namespace_id = $1 AND user_id = $2")
-            .bind(ns.id)
-            .bind(user.0)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(n > 0)
-}
 
 pub async fn insert_org(
     tx: &mut Tx<'_>,
@@ -78,7 +37,7 @@ pub async fn add_owner(tx: &mut Tx<'_>, ns: NamespaceId, user: UserId) -> Result
 }
 
 pub async fn owners(tx: &mut Tx<'_>, ns: &NsRow) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = if ns.kind() == NamespaceKind::User {
+    let rows: Vec<(String,)> = if ns.kind == NamespaceKind::User {
         sqlx::query_as("SELECT name FROM users WHERE id = $1")
             .bind(ns.user_id.unwrap_or(-1))
             .fetch_all(&mut **tx)
@@ -97,7 +56,7 @@ pub async fn owners(tx: &mut Tx<'_>, ns: &NsRow) -> Result<Vec<String>, sqlx::Er
 
 /// Owners and team members, each counted once.
 pub async fn members_count(tx: &mut Tx<'_>, ns: &NsRow) -> Result<i64, sqlx::Error> {
-    if ns.kind() == NamespaceKind::User {
+    if ns.kind == NamespaceKind::User {
         return Ok(1);
     }
     let (n,): (i64,) = sqlx::query_as(
@@ -226,8 +185,15 @@ pub async fn teams(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<TeamInfo>, sq
     .bind(ns.0)
     .fetch_all(&mut **tx)
     .await?;
-    let grants: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT g.team_id, r.name, g.rights FROM team_grants g JOIN teams t ON t.id = g.team_id
+    #[derive(sqlx::FromRow)]
+    struct Grant {
+        team_id: i64,
+        repository: String,
+        #[sqlx(try_from = "String")]
+        rights: Rights,
+    }
+    let grants: Vec<Grant> = sqlx::query_as(
+        "SELECT g.team_id, r.name AS repository, g.rights FROM team_grants g JOIN teams t ON t.id = g.team_id
          JOIN repositories r ON r.id = g.repository_id WHERE t.namespace_id = $1 ORDER BY r.name",
     )
     .bind(ns.0)
@@ -244,10 +210,10 @@ pub async fn teams(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<TeamInfo>, sq
                 .collect(),
             grants: grants
                 .iter()
-                .filter(|(t, _, _)| *t == id)
-                .map(|(_, r, g)| TeamGrant {
-                    repository: r.clone(),
-                    rights: Rights::parse_grant(g).unwrap_or(Rights::None),
+                .filter(|g| g.team_id == id)
+                .map(|g| TeamGrant {
+                    repository: g.repository.clone(),
+                    rights: g.rights,
                 })
                 .collect(),
         })
@@ -255,7 +221,7 @@ pub async fn teams(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<TeamInfo>, sq
 }
 
 /// Namespaces the user owns: their own, then organizations by name.
-pub async fn owned_by(tx: &mut Tx<'_>, user: UserId) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn owned_by(tx: &mut Tx<'_>, user: UserId) -> Result<Vec<OwnedNamespace>, sqlx::Error> {
     sqlx::query_as(
         "SELECT name, kind FROM namespaces WHERE user_id = $1
          UNION ALL

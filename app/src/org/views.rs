@@ -1,8 +1,11 @@
 //! The namespace page and the organization's owners-and-teams page.
 
 use super::NamespaceKind;
-use super::api::{AddOwner, AddTeamMember, CreateTeam, DeleteTeam, RemoveTeamMember, SetTeamGrant};
-use crate::domain::{Rights, TeamName};
+use super::api::{
+    AddOwner, AddTeamMember, CreateOrg, CreateTeam, DeleteTeam, RemoveTeamMember, SetTeamGrant,
+};
+use crate::domain::namespace::DEFAULT_LOGO_PATH;
+use crate::domain::{NamespaceName, Rights, TeamName};
 use crate::ui::{ActionError, RenewBanner, RepoCard, SponsoredBadge};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -112,7 +115,7 @@ pub fn OrgSettingsPage() -> impl IntoView {
             .map(|e| view! { <p class="verdict bad">{e}</p> })
     };
     view! {
-        <Title text=move || format!("{} · owners and teams — iEchor Hub", ns.get())/>
+        {move || view! { <Title text=format!("{} · owners and teams — iEchor Hub", ns.get())/> }}
         <Transition fallback=|| ()>
             {move || info.get().and_then(|r| r.ok()).map(|n| view! { <RenewBanner namespace=n.name.clone() membership=n.membership/> })}
         </Transition>
@@ -256,11 +259,62 @@ fn OrgLogo(namespace: String) -> impl IntoView {
         |n| crate::logo::api::get_logo(n, String::new()),
     );
     view! {
-        <Transition fallback=|| view! { <img class="logo" src=crate::logo::DEFAULT_LOGO_PATH alt=""/> }>
+        <Transition fallback=|| view! { <img class="logo" src=DEFAULT_LOGO_PATH alt=""/> }>
             {move || info.get().map(|r| match r {
                 Ok(i) => view! { <crate::logo::views::LogoEditor namespace=namespace.clone() repository=String::new() info=i/> }.into_any(),
-                Err(_) => view! { <img class="logo" src=crate::logo::DEFAULT_LOGO_PATH alt=""/> }.into_any(),
+                Err(_) => view! { <img class="logo" src=DEFAULT_LOGO_PATH alt=""/> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// The settings page's section: namespaces the user owns, and a form to
+/// create an organization.
+#[component]
+pub fn YourNamespaces() -> impl IntoView {
+    let create = ServerAction::<CreateOrg>::new();
+    let mine = Resource::new(
+        move || create.version().get(),
+        |_| super::api::my_namespaces_fn(),
+    );
+    let (name, set_name) = signal(String::new());
+    let hint = move || {
+        let n = name.get();
+        (!n.is_empty())
+            .then(|| NamespaceName::parse(&n).err())
+            .flatten()
+            .map(|e| view! { <p class="verdict bad">{e}</p> })
+    };
+    view! {
+        <section class="panel">
+            <h2>"Your namespaces"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || mine.get().map(|r| match r {
+                    Ok(list) => view! {
+                        <ul class="plain" data-testid="my-namespaces">
+                            {list.into_iter().map(|n| view! {
+                                <li>
+                                    <a href=format!("/u/{}", n.name)>{n.name.clone()}</a>
+                                    " " <span class="pill">{n.kind.as_str()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+            <h3>"Create an organization"</h3>
+            <ActionForm action=create attr:data-testid="create-org-form">
+                <label for="org-name">"Organization name"</label>
+                <input id="org-name" name="name" placeholder="e.g. myproject" required
+                    on:input=move |ev| set_name.set(event_target_value(&ev))/>
+                {hint}
+                <ActionError value=create.value()/>
+                {move || create.value().get().and_then(|r| r.ok()).map(|n| view! {
+                    <p class="notice">"Created " <a href=format!("/u/{}", n.name)>{n.name.clone()}</a> "."</p>
+                })}
+                <button type="submit">"Create organization"</button>
+            </ActionForm>
+        </section>
     }
 }

@@ -1,7 +1,8 @@
-//! Program actions: apply, renew, review, notifications, Scout settings.
-//! Services are shared by server functions and REST v1; each checks rights.
+//! Program actions: apply, renew, review, the audit log; services shared by
+//! server functions and REST v1, each checking rights itself.
 
-use super::{Application, ApplicationForm, Check, Notification, ProgramOverview, QueueItem};
+use super::{Application, ApplicationForm, Check, ProgramOverview, ReviewQueue};
+use crate::core::audit::AuditEntry;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -10,91 +11,41 @@ pub use service::*;
 
 #[cfg(feature = "ssr")]
 mod service {
-    use super::super::store;
+    use super::super::store::{self, AppRow, with_messages};
     use super::super::{
-        Application, ApplicationForm, ApplicationStatus, AuditEntry, Check, Membership,
-        MembershipStatus, Notification, ProgramOverview, ProgramRules, QueueItem, blocking,
-        check_scout_quota, checklist, scout_limit, validate_form,
+        Application, ApplicationForm, ApplicationStatus, Check, Decision, Membership,
+        MembershipStatus, ProgramOverview, QueueItem, ReviewQueue, blocking, checklist,
+        validate_form,
     };
-    use crate::account::auth::Caller;
-    use crate::db::Tx;
-    use crate::domain::ids::{NamespaceId, UserId};
-    use crate::domain::{Rights, Timestamp};
-    use crate::error::{AppError, AppResult, ErrorKind};
-    use crate::org::NamespaceKind;
-    use crate::org::api::load_namespace;
-    use crate::org::store::{NsRow, is_owner};
-    use crate::state::AppState;
 
-    /// The namespace's membership as of `now`, if it ever had one.
-    pub async fn membership(
+    use crate::core::access::{
+        self, caller_owns, load_namespace, readable_repositories, require_owner,
+    };
+    use crate::core::audit::{self, AuditEntry, Record};
+    use crate::core::caller::Caller;
+    use crate::core::notify::{self, NewNotification};
+    use crate::core::perks;
+    use crate::core::state::AppState;
+    use crate::db::Tx;
+    use crate::domain::clock::DAY_MS;
+    use crate::domain::ids::{ApplicationId, NamespaceId};
+    use crate::domain::{NamespaceKind, Timestamp};
+    use crate::error::{AppError, AppResult};
+
+    /// The namespace's membership as of `now`, read for a decision (uncached).
+    async fn membership(
+        state: &AppState,
         tx: &mut Tx<'_>,
         ns: NamespaceId,
-        now: Timestamp,
-        rules: &ProgramRules,
     ) -> Result<Option<Membership>, sqlx::Error> {
+        let now = state.clock.now();
         Ok(store::membership(tx, ns)
             .await?
-            .map(|(s, e)| Membership::derive(s, e, now, rules)))
-    }
-
-    /// Are the program's perks on for this namespace now? The one function
-    /// every perk asks: badge, logos, insights, Scout quota, rate-limit exemption.
-    pub async fn perks_active(
-        tx: &mut Tx<'_>,
-        ns: NamespaceId,
-        now: Timestamp,
-        rules: &ProgramRules,
-    ) -> Result<bool, sqlx::Error> {
-        Ok(membership(tx, ns, now, rules)
-            .await?
-            .is_some_and(|m| m.status.perks_active()))
-    }
-
-    /// The sponsored-until date shown with a badge: the expiry while perks are on.
-    pub async fn sponsored_until(
-        tx: &mut Tx<'_>,
-        ns: NamespaceId,
-        now: Timestamp,
-        rules: &ProgramRules,
-    ) -> Result<Option<Timestamp>, sqlx::Error> {
-        if !perks_active(tx, ns, now, rules).await? {
-            return Ok(None);
-        }
-        Ok(store::membership(tx, ns).await?.map(|(_, e)| e))
-    }
-
-    async fn require_owner(tx: &mut Tx<'_>, caller: &Caller, ns: &NsRow) -> AppResult<UserId> {
-        let me = caller.require_user()?;
-        if !is_owner(tx, ns, me.id).await? {
-            return Err(AppError::forbidden(format!(
-                "Only owners of “{}” can apply to the program or renew it.",
-                ns.name
-            )));
-        }
-        caller.require_scope(Rights::Admin)?;
-        Ok(me.id)
-    }
-
-    fn require_staff(caller: &Caller) -> AppResult<UserId> {
-        let me = caller.require_user()?;
-        if !me.is_staff {
-            return Err(AppError::forbidden(
-                "Only program reviewers (staff) can review applications.",
-            ));
-        }
-        caller.require_scope(Rights::Write)?;
-        Ok(me.id)
-    }
-
-    async fn with_messages(tx: &mut Tx<'_>, row: &store::AppRow) -> AppResult<Application> {
-        let messages = store::audit_for_application(tx, row.id).await?;
-        Ok(row.application(messages))
+            .map(|(s, e)| Membership::derive(s, e, now, &state.settings.program)))
     }
 
     fn checks_error(checks: &[Check]) -> AppError {
-        let failing: Vec<&Check> = blocking(checks);
-        let text = failing
+        let text = blocking(checks)
             .iter()
             .map(|c| c.reason.as_str())
             .collect::<Vec<_>>()
@@ -103,50 +54,53 @@ mod service {
             .with_details(serde_json::json!({ "checks": checks }))
     }
 
+    async fn application(tx: &mut Tx<'_>, row: Option<AppRow>) -> AppResult<Option<Application>> {
+        Ok(match row {
+            Some(r) => Some(with_messages(tx, &r).await?),
+            None => None,
+        })
+    }
+
     /// The program page of a namespace. Owners and staff see the application.
     pub async fn overview(
         state: &AppState,
         caller: &Caller,
         namespace: &str,
     ) -> AppResult<ProgramOverview> {
-        let now = state.clock.now();
-        let rules = state.settings.program;
         let mut tx = state.db.begin().await?;
         let ns = load_namespace(&mut tx, namespace).await?;
-        let owner = match caller.user_id() {
-            Some(u) => is_owner(&mut tx, &ns, u).await?,
-            None => false,
-        };
-        let staff = caller.user.as_ref().is_some_and(|u| u.is_staff);
-        let (open, last) = if owner || staff {
-            let open = match store::open_application(&mut tx, ns.id()).await? {
-                Some(r) => Some(with_messages(&mut tx, &r).await?),
-                None => None,
-            };
-            let last = match store::last_application(&mut tx, ns.id()).await? {
-                Some(r) => Some(with_messages(&mut tx, &r).await?),
-                None => None,
-            };
-            (open, last)
+        let owner = caller_owns(&mut tx, caller, &ns).await?;
+        let (open, last) = if owner || caller.is_staff() {
+            let open = store::open_application(&mut tx, ns.id()).await?;
+            let last = store::last_application(&mut tx, ns.id()).await?;
+            (
+                application(&mut tx, open).await?,
+                application(&mut tx, last).await?,
+            )
         } else {
             (None, None)
         };
-        let perks = perks_active(&mut tx, ns.id(), now, &rules).await?;
         let overview = ProgramOverview {
             namespace: ns.name.clone(),
-            is_org: ns.kind() == NamespaceKind::Org,
+            is_org: ns.kind == NamespaceKind::Org,
             viewer_is_owner: owner,
-            membership: membership(&mut tx, ns.id(), now, &rules).await?,
+            membership: perks::of(state, &mut tx, ns.id()).await?.membership,
             open_application: open,
             last_application: last,
             facts: store::namespace_facts(&mut tx, ns.id()).await?,
-            rules,
-            now,
-            scout_enabled: store::scout_enabled_names(&mut tx, ns.id()).await?,
-            scout_limit: scout_limit(perks),
+            rules: state.settings.program,
+            now: state.clock.now(),
         };
         tx.commit().await?;
         Ok(overview)
+    }
+
+    /// An application with the checklist as it stood at submission.
+    #[derive(Debug, Clone, serde::Serialize)]
+    pub struct Submitted {
+        #[serde(flatten)]
+        pub application: Application,
+        pub checklist: Vec<Check>,
     }
 
     /// Submits (or, after "changes requested", resubmits) an application.
@@ -155,14 +109,16 @@ mod service {
         caller: &Caller,
         namespace: &str,
         form: &ApplicationForm,
-    ) -> AppResult<(Application, Vec<Check>)> {
+    ) -> AppResult<Submitted> {
         validate_form(form).map_err(|(field, m)| AppError::invalid_field(field, m))?;
         let now = state.clock.now();
         let rules = state.settings.program;
         let mut tx = state.db.begin_write().await?;
         let ns = load_namespace(&mut tx, namespace).await?;
-        let me = require_owner(&mut tx, caller, &ns).await?;
-        if ns.kind() != NamespaceKind::Org {
+        let me = require_owner(&mut tx, caller, &ns, "apply to the program or renew it")
+            .await?
+            .id;
+        if ns.kind != NamespaceKind::Org {
             return Err(AppError::invalid(
                 "The program sponsors organizations: create an organization for the project and apply from it.",
             ));
@@ -172,7 +128,7 @@ mod service {
         if !blocking(&checks).is_empty() {
             return Err(checks_error(&checks));
         }
-        let m = membership(&mut tx, ns.id(), now, &rules).await?;
+        let m = membership(state, &mut tx, ns.id()).await?;
         if let Some(m) = m
             && m.status == MembershipStatus::Active
         {
@@ -184,26 +140,24 @@ mod service {
             )));
         }
         let is_renewal = m.is_some_and(|m| m.status.can_renew());
+        let record = |application, action, detail| Record {
+            namespace: ns.id(),
+            application: Some(application),
+            actor: Some(me),
+            action,
+            detail,
+        };
         let id = match store::open_application(&mut tx, ns.id()).await? {
-            Some(open) if open.status() == ApplicationStatus::ChangesRequested => {
-                store::resubmit_application(&mut tx, open.id, form, now).await?;
-                store::audit(
-                    &mut tx,
-                    ns.id(),
-                    Some(open.id),
-                    Some(me),
-                    "resubmitted",
-                    "",
-                    now,
-                )
-                .await?;
-                open.id
+            Some(open) if open.status == ApplicationStatus::ChangesRequested => {
+                store::resubmit_application(&mut tx, open.id(), form, now).await?;
+                audit::record(&mut tx, record(open.id(), "resubmitted", ""), now).await?;
+                open.id()
             }
             Some(open) => {
                 return Err(AppError::conflict(format!(
                     "“{}” already has an open application (#{}, submitted {}); wait for the review or edit it when changes are requested.",
                     ns.name,
-                    open.id,
+                    open.id(),
                     Timestamp(open.created_at).date()
                 )));
             }
@@ -225,53 +179,41 @@ mod service {
                 } else {
                     "submitted"
                 };
-                store::audit(
-                    &mut tx,
-                    ns.id(),
-                    Some(id),
-                    Some(me),
-                    action,
-                    form.project_name.trim(),
-                    now,
-                )
-                .await?;
+                audit::record(&mut tx, record(id, action, form.project_name.trim()), now).await?;
                 id
             }
         };
         let row = store::application_by_id(&mut tx, id)
             .await?
             .ok_or_else(AppError::internal)?;
-        let app = with_messages(&mut tx, &row).await?;
+        let application = with_messages(&mut tx, &row).await?;
         tx.commit().await?;
-        Ok((app, checks))
+        Ok(Submitted {
+            application,
+            checklist: checks,
+        })
     }
 
     /// One-click renewal: re-runs the checklist on the last application's
     /// answers and files a renewal application.
-    pub async fn renew(
-        state: &AppState,
-        caller: &Caller,
-        namespace: &str,
-    ) -> AppResult<(Application, Vec<Check>)> {
-        let now = state.clock.now();
+    pub async fn renew(state: &AppState, caller: &Caller, namespace: &str) -> AppResult<Submitted> {
         let rules = state.settings.program;
         let form = {
             let mut tx = state.db.begin().await?;
             let ns = load_namespace(&mut tx, namespace).await?;
-            require_owner(&mut tx, caller, &ns).await?;
-            let m = membership(&mut tx, ns.id(), now, &rules)
-                .await?
-                .ok_or_else(|| {
-                    AppError::conflict(format!(
-                        "“{}” has no membership to renew; apply first.",
-                        ns.name
-                    ))
-                })?;
+            require_owner(&mut tx, caller, &ns, "apply to the program or renew it").await?;
+            let m = membership(state, &mut tx, ns.id()).await?.ok_or_else(|| {
+                AppError::conflict(format!(
+                    "“{}” has no membership to renew; apply first.",
+                    ns.name
+                ))
+            })?;
             match m.status {
                 MembershipStatus::Active => {
                     return Err(AppError::conflict(format!(
-                        "It is too early to renew: renewal opens on {} (45 days before the membership ends on {}).",
+                        "It is too early to renew: renewal opens on {} ({} days before the membership ends on {}).",
                         m.renewal_opens_at.date(),
+                        rules.renewal_window_days,
                         m.expires_at.date()
                     )));
                 }
@@ -282,7 +224,7 @@ mod service {
                         m.grace_ends_at.date()
                     )));
                 }
-                _ => {}
+                MembershipStatus::RenewalDue | MembershipStatus::Grace => {}
             }
             let last = store::last_application(&mut tx, ns.id())
                 .await?
@@ -295,22 +237,16 @@ mod service {
         submit_application(state, caller, namespace, &form).await
     }
 
-    /// A staff decision on a submitted application.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Decision {
-        Approve,
-        Reject,
-        RequestChanges,
-    }
-
+    /// A staff decision on a submitted application. Approval starts (or, for
+    /// a renewal while perks are on, extends by a year) the membership.
     pub async fn decide(
         state: &AppState,
         caller: &Caller,
-        id: i64,
+        id: ApplicationId,
         decision: Decision,
         reason: &str,
     ) -> AppResult<Application> {
-        let me = require_staff(caller)?;
+        let me = caller.require_staff()?.id;
         let reason = reason.trim();
         if reason.chars().count() > 2000 {
             return Err(AppError::invalid_field(
@@ -318,7 +254,7 @@ mod service {
                 "Keep the message under 2000 characters.",
             ));
         }
-        if matches!(decision, Decision::Reject | Decision::RequestChanges) && reason.is_empty() {
+        if decision.needs_reason() && reason.is_empty() {
             return Err(AppError::invalid_field(
                 "reason",
                 match decision {
@@ -333,13 +269,13 @@ mod service {
         let row = store::application_by_id(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::not_found(format!("There is no application #{id}.")))?;
-        if row.status() != ApplicationStatus::Submitted {
+        if row.status != ApplicationStatus::Submitted {
             return Err(AppError::conflict(format!(
                 "Application #{id} is {}; only submitted applications can be decided.",
-                row.status().as_str().replace('_', " ")
+                row.status.as_str().replace('_', " ")
             )));
         }
-        let ns = NamespaceId(row.namespace_id);
+        let ns = row.namespace_id();
         let facts = store::namespace_facts(&mut tx, ns).await?;
         let checks = checklist(&facts, &row.form(), now, &rules);
         let (to, action) = match decision {
@@ -354,14 +290,12 @@ mod service {
                         "The active-development check fails; give a written reason to approve anyway.",
                     ));
                 }
-                (
-                    ApplicationStatus::Approved,
-                    if activity_fails {
-                        "approved_with_override"
-                    } else {
-                        "approved"
-                    },
-                )
+                let action = if activity_fails {
+                    "approved_with_override"
+                } else {
+                    "approved"
+                };
+                (ApplicationStatus::Approved, action)
             }
             Decision::Reject => (ApplicationStatus::Rejected, "rejected"),
             Decision::RequestChanges => (ApplicationStatus::ChangesRequested, "changes_requested"),
@@ -373,12 +307,9 @@ mod service {
         }
         let mut detail = reason.to_string();
         if decision == Decision::Approve {
-            let (starts, expires) = match store::membership(&mut tx, ns).await? {
-                Some((s, e))
-                    if row.is_renewal
-                        && super::super::membership_status(e, now, &rules).perks_active() =>
-                {
-                    (s, e.plus_years(1))
+            let (starts, expires) = match membership(state, &mut tx, ns).await? {
+                Some(m) if row.is_renewal && m.status.perks_active() => {
+                    (m.starts_at, m.expires_at.plus_years(1))
                 }
                 _ => (now, now.plus_years(1)),
             };
@@ -390,24 +321,30 @@ mod service {
                 format!("{detail} ({note})")
             };
         }
-        store::audit(&mut tx, ns, Some(id), Some(me), action, &detail, now).await?;
+        let record = Record {
+            namespace: ns,
+            application: Some(id),
+            actor: Some(me),
+            action,
+            detail: &detail,
+        };
+        audit::record(&mut tx, record, now).await?;
+        let what = if row.is_renewal {
+            "renewal"
+        } else {
+            "program application"
+        };
         let body = match decision {
-            Decision::Approve => format!(
-                "{}: your program application was approved. {detail}",
-                row.namespace
-            ),
-            Decision::Reject => format!(
-                "{}: your program application was rejected: {detail}",
-                row.namespace
-            ),
+            Decision::Approve => format!("{}: your {what} was approved. {detail}", row.namespace),
+            Decision::Reject => format!("{}: your {what} was rejected: {detail}", row.namespace),
             Decision::RequestChanges => format!(
-                "{}: the reviewer asked for changes: {detail}",
+                "{}: the reviewer asked for changes to your {what}: {detail}",
                 row.namespace
             ),
         };
-        for owner in store::owner_ids(&mut tx, ns).await? {
-            let link = format!("/u/{}/program", row.namespace);
-            let n = store::NewNotification {
+        let link = format!("/u/{}/program", row.namespace);
+        for owner in access::owner_ids(&mut tx, ns).await? {
+            let n = NewNotification {
                 user: owner,
                 namespace: Some(ns),
                 kind: action,
@@ -415,53 +352,53 @@ mod service {
                 body: &body,
                 link: &link,
             };
-            store::notify(&mut tx, n, now).await?;
+            notify::notify(&mut tx, n, now).await?;
         }
         let row = store::application_by_id(&mut tx, id)
             .await?
             .ok_or_else(AppError::internal)?;
         let app = with_messages(&mut tx, &row).await?;
         tx.commit().await?;
+        state.perks.invalidate(ns);
         Ok(app)
     }
 
     /// Staff review queue: submitted applications oldest first, with the
     /// checklist as it stands now; plus those waiting for the applicant.
-    pub async fn queue(
-        state: &AppState,
-        caller: &Caller,
-    ) -> AppResult<(Vec<QueueItem>, Vec<Application>)> {
-        require_staff(caller)?;
+    pub async fn queue(state: &AppState, caller: &Caller) -> AppResult<ReviewQueue> {
+        caller.require_staff()?;
         let now = state.clock.now();
         let rules = state.settings.program;
         let mut tx = state.db.begin().await?;
-        let mut items = Vec::new();
+        let mut submitted = Vec::new();
         for row in store::applications_with_status(&mut tx, ApplicationStatus::Submitted).await? {
-            let ns = NamespaceId(row.namespace_id);
-            let facts = store::namespace_facts(&mut tx, ns).await?;
+            let facts = store::namespace_facts(&mut tx, row.namespace_id()).await?;
             let checks = checklist(&facts, &row.form(), now, &rules);
-            let repos = crate::repo::store::summaries(&mut tx, ns)
+            let ns = load_namespace(&mut tx, &row.namespace).await?;
+            let sponsored = perks::of(state, &mut tx, ns.id()).await?.active();
+            let public_repositories = readable_repositories(&mut tx, &Caller::default(), &ns)
                 .await?
-                .into_iter()
-                .filter(|r| !r.is_private)
-                .map(|r| r.summary(&row.namespace))
+                .iter()
+                .map(|r| r.summary(&ns, sponsored))
                 .collect();
-            let app = with_messages(&mut tx, &row).await?;
-            items.push(QueueItem {
-                age_days: (now.0 - row.created_at) / crate::domain::clock::DAY_MS,
-                application: app,
+            submitted.push(QueueItem {
+                age_days: (now.0 - row.created_at) / DAY_MS,
+                application: with_messages(&mut tx, &row).await?,
                 checks,
-                public_repositories: repos,
+                public_repositories,
             });
         }
-        let mut waiting = Vec::new();
+        let mut changes_requested = Vec::new();
         for row in
             store::applications_with_status(&mut tx, ApplicationStatus::ChangesRequested).await?
         {
-            waiting.push(with_messages(&mut tx, &row).await?);
+            changes_requested.push(with_messages(&mut tx, &row).await?);
         }
         tx.commit().await?;
-        Ok((items, waiting))
+        Ok(ReviewQueue {
+            submitted,
+            changes_requested,
+        })
     }
 
     /// The namespace's audit log (staff, or the namespace's owners).
@@ -470,92 +407,123 @@ mod service {
         caller: &Caller,
         namespace: &str,
     ) -> AppResult<Vec<AuditEntry>> {
-        let me = caller.require_user()?;
+        caller.require_user()?;
         let mut tx = state.db.begin().await?;
         let ns = load_namespace(&mut tx, namespace).await?;
-        if !me.is_staff && !is_owner(&mut tx, &ns, me.id).await? {
-            return Err(AppError::forbidden(
-                "Only staff and the namespace's owners can read its audit log.",
-            ));
-        }
-        let log = store::audit_for_namespace(&mut tx, ns.id()).await?;
-        tx.commit().await?;
-        Ok(log)
-    }
-
-    pub async fn notifications(
-        state: &AppState,
-        caller: &Caller,
-    ) -> AppResult<(i64, Vec<Notification>)> {
-        let me = caller.require_user()?;
-        let mut tx = state.db.begin().await?;
-        let unread = store::unread_count(&mut tx, me.id).await?;
-        let list = store::notifications(&mut tx, me.id, 20).await?;
-        tx.commit().await?;
-        Ok((unread, list))
-    }
-
-    pub async fn mark_notifications_read(state: &AppState, caller: &Caller) -> AppResult<()> {
-        let me = caller.require_user()?;
-        let mut tx = state.db.begin().await?;
-        store::mark_all_read(&mut tx, me.id, state.clock.now()).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Enables or disables Scout image analysis on a repository (admins).
-    /// The quota is counted under a namespace lock, so two concurrent enables
-    /// cannot both pass the limit.
-    pub async fn set_scout(
-        state: &AppState,
-        caller: &Caller,
-        namespace: &str,
-        repository: &str,
-        enabled: bool,
-    ) -> AppResult<(bool, i64, i64)> {
-        caller.require_user()?;
-        let now = state.clock.now();
-        let rules = state.settings.program;
-        let mut tx = state.db.begin_write().await?;
-        let (ns, repo, rights) =
-            crate::repo::api::load_repo(&mut tx, caller, namespace, repository).await?;
-        if rights < Rights::Admin {
-            caller.require_scope(Rights::Admin)?;
-            return Err(AppError::forbidden(format!(
-                "Only admins of “{}/{}” can change its image analysis setting.",
-                ns.name, repo.name
-            )));
-        }
-        store::lock_namespace(&mut tx, state.db.backend, ns.id()).await?;
-        let perks = perks_active(&mut tx, ns.id(), now, &rules).await?;
-        let already = store::scout_enabled(&mut tx, repo.id()).await?;
-        if enabled && !already {
-            let count = store::scout_count(&mut tx, ns.id()).await?;
-            check_scout_quota(count, perks).map_err(|m| AppError::new(ErrorKind::Conflict, m))?;
-        }
-        if enabled != already {
-            store::set_scout(&mut tx, repo.id(), enabled).await?;
-            let action = if enabled {
-                "scout_enabled"
-            } else {
-                "scout_disabled"
-            };
-            store::audit(
+        if !caller.is_staff() {
+            require_owner(
                 &mut tx,
-                ns.id(),
-                None,
-                caller.user_id(),
-                action,
-                &repo.name,
-                now,
+                caller,
+                &ns,
+                "read its audit log; so can program staff",
             )
             .await?;
         }
-        let count = store::scout_count(&mut tx, ns.id()).await?;
+        let log = audit::for_namespace(&mut tx, ns.id()).await?;
         tx.commit().await?;
-        Ok((enabled, count, super::super::scout_limit(perks)))
+        Ok(log)
     }
 }
+
+#[cfg(feature = "ssr")]
+mod rest {
+    use super::service::*;
+    use crate::core::caller::Caller;
+    use crate::core::http::{api_not_found, parse_json};
+    use crate::core::state::AppState;
+    use crate::domain::ids::ApplicationId;
+    use crate::error::{AppError, AppResult};
+    use crate::program::{Application, ApplicationForm, Decision, ProgramStatus, ReviewQueue};
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::{get, post};
+    use axum::{Json, Router};
+
+    async fn status(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path(ns): Path<String>,
+    ) -> AppResult<Json<ProgramStatus>> {
+        let o = overview(&s, &caller, &ns).await?;
+        Ok(Json(ProgramStatus {
+            namespace: o.namespace,
+            membership: o.membership,
+            open_application: o.open_application,
+        }))
+    }
+
+    async fn apply(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path(ns): Path<String>,
+        body: axum::body::Bytes,
+    ) -> AppResult<(StatusCode, Json<Submitted>)> {
+        let form: ApplicationForm = parse_json(&body)?;
+        let a = submit_application(&s, &caller, &ns, &form).await?;
+        Ok((StatusCode::CREATED, Json(a)))
+    }
+
+    async fn renew_route(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path(ns): Path<String>,
+    ) -> AppResult<(StatusCode, Json<Submitted>)> {
+        Ok((StatusCode::CREATED, Json(renew(&s, &caller, &ns).await?)))
+    }
+
+    async fn queue_route(
+        State(s): State<AppState>,
+        caller: Caller,
+    ) -> AppResult<Json<ReviewQueue>> {
+        Ok(Json(queue(&s, &caller).await?))
+    }
+
+    #[derive(serde::Deserialize, Default)]
+    struct ReasonBody {
+        #[serde(default)]
+        reason: String,
+    }
+
+    async fn decide_route(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((id, action)): Path<(String, String)>,
+        body: axum::body::Bytes,
+    ) -> Result<Json<Application>, Response> {
+        let Ok(decision) = Decision::parse(&action) else {
+            return Err(api_not_found().await.into_response());
+        };
+        let id: i64 = id.parse().map_err(|_| {
+            AppError::not_found(format!("There is no application “{id}”.")).into_response()
+        })?;
+        let b: ReasonBody = if body.is_empty() {
+            ReasonBody::default()
+        } else {
+            parse_json(&body).map_err(IntoResponse::into_response)?
+        };
+        decide(&s, &caller, ApplicationId(id), decision, &b.reason)
+            .await
+            .map(Json)
+            .map_err(IntoResponse::into_response)
+    }
+
+    /// The program's REST routes.
+    pub fn routes() -> Router<AppState> {
+        Router::new()
+            .route("/api/v1/namespaces/{ns}/program", get(status))
+            .route("/api/v1/namespaces/{ns}/program/applications", post(apply))
+            .route("/api/v1/namespaces/{ns}/program/renew", post(renew_route))
+            .route("/api/v1/program/queue", get(queue_route))
+            .route(
+                "/api/v1/program/applications/{id}/{action}",
+                post(decide_route),
+            )
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use rest::routes;
 
 /// The program page of a namespace.
 #[server(name = ProgramOverviewFn, endpoint = "program_overview")]
@@ -573,14 +541,16 @@ pub async fn submit_application_fn(
     with_caller!(
         |state, caller| submit_application(&state, &caller, &namespace, &form)
             .await
-            .map(|(a, _)| a)
+            .map(|s| s.application)
     )
 }
 
 /// One-click renewal.
 #[server(name = Renew, endpoint = "renew_membership")]
 pub async fn renew_fn(namespace: String) -> Result<Application, AppError> {
-    with_caller!(|state, caller| renew(&state, &caller, &namespace).await.map(|(a, _)| a))
+    with_caller!(|state, caller| renew(&state, &caller, &namespace)
+        .await
+        .map(|s| s.application))
 }
 
 /// Staff: approve (reason optional, required to override the activity check),
@@ -591,52 +561,28 @@ pub async fn decide_application(
     decision: String,
     reason: String,
 ) -> Result<Application, AppError> {
-    let d = match decision.as_str() {
-        "approve" => Decision::Approve,
-        "reject" => Decision::Reject,
-        "request_changes" | "request-changes" => Decision::RequestChanges,
-        other => {
-            return Err(AppError::invalid_field(
-                "decision",
-                format!("“{other}” is not a decision: approve, reject or request_changes."),
-            ));
-        }
-    };
-    with_caller!(|state, caller| decide(&state, &caller, id, d, &reason).await)
+    let d =
+        super::Decision::parse(&decision).map_err(|m| AppError::invalid_field("decision", m))?;
+    with_caller!(|state, caller| decide(
+        &state,
+        &caller,
+        crate::domain::ids::ApplicationId(id),
+        d,
+        &reason
+    )
+    .await)
 }
 
 /// Staff: the review queue and the applications waiting for their applicants.
-#[server(name = ReviewQueue, endpoint = "review_queue")]
-pub async fn review_queue() -> Result<(Vec<QueueItem>, Vec<Application>), AppError> {
+#[server(name = GetReviewQueue, endpoint = "review_queue")]
+pub async fn review_queue() -> Result<ReviewQueue, AppError> {
     with_caller!(|state, caller| queue(&state, &caller).await)
 }
 
 /// Staff and owners: a namespace's audit log, newest first.
 #[server(name = AuditLog, endpoint = "audit_log")]
-pub async fn audit_log_fn(namespace: String) -> Result<Vec<super::AuditEntry>, AppError> {
+pub async fn audit_log_fn(namespace: String) -> Result<Vec<AuditEntry>, AppError> {
     with_caller!(|state, caller| audit_log(&state, &caller, &namespace).await)
-}
-
-/// The caller's unread count and latest notifications.
-#[server(name = Notifications, endpoint = "notifications")]
-pub async fn notifications_fn() -> Result<(i64, Vec<Notification>), AppError> {
-    with_caller!(|state, caller| notifications(&state, &caller).await)
-}
-
-/// Marks all the caller's notifications read.
-#[server(name = MarkNotificationsRead, endpoint = "mark_notifications_read")]
-pub async fn mark_notifications_read_fn() -> Result<(), AppError> {
-    with_caller!(|state, caller| mark_notifications_read(&state, &caller).await)
-}
-
-/// Enables or disables Scout image analysis on a repository.
-#[server(name = SetScout, endpoint = "set_scout")]
-pub async fn set_scout_fn(
-    namespace: String,
-    repository: String,
-    enabled: bool,
-) -> Result<(bool, i64, i64), AppError> {
-    with_caller!(|state, caller| set_scout(&state, &caller, &namespace, &repository, enabled).await)
 }
 
 /// Live checklist for the application form (server-side facts + shared rules).

@@ -3,44 +3,72 @@
 //! transaction as its notifications, so a rerun or a restart never sends twice.
 
 use super::store;
-use super::{MembershipStatus, ProgramRules, REMINDER_DAYS, membership_status};
+use super::{Membership, MembershipStatus, ProgramRules, REMINDER_DAYS, ReminderStage};
+use crate::core::access;
+use crate::core::audit::{self, Record};
+use crate::core::jobs::{Job, JobResult};
+use crate::core::notify::{self, NewNotification};
+use crate::core::state::AppState;
 use crate::db::Db;
 use crate::domain::Timestamp;
 use crate::domain::clock::DAY_MS;
 use crate::domain::ids::NamespaceId;
 
+/// The registered reminder job.
+pub const REMINDERS: Job = Job {
+    name: "program-reminders",
+    every: |s| s.settings.reminder_interval,
+    run: |s: AppState| {
+        Box::pin(async move { Ok(run_reminders(&s.db, s.clock.now(), &s.settings.program).await?) })
+            as futures::future::BoxFuture<'static, JobResult>
+    },
+};
+
+/// A due reminder: the stage to send, and earlier stages to stamp silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub stage: ReminderStage,
+    pub earlier: Vec<ReminderStage>,
+}
+
 /// Which reminder stage is due for a membership at `now`, if any: the latest
 /// of 45/30/7/1 days before expiry, or "grace" once it has expired.
-pub fn due_stage(
-    expires: Timestamp,
-    now: Timestamp,
-    rules: &ProgramRules,
-) -> Option<(String, Vec<String>)> {
-    let status = membership_status(expires, now, rules);
-    if status == MembershipStatus::Expired {
-        return None;
+pub fn due_stage(expires: Timestamp, now: Timestamp, rules: &ProgramRules) -> Option<Due> {
+    let status = super::membership_status(expires, now, rules);
+    let all = REMINDER_DAYS.iter().map(|d| ReminderStage::DaysBefore(*d));
+    match status {
+        MembershipStatus::Expired => None,
+        MembershipStatus::Grace => Some(Due {
+            stage: ReminderStage::Grace,
+            earlier: all.collect(),
+        }),
+        MembershipStatus::Active | MembershipStatus::RenewalDue => {
+            let passed: Vec<ReminderStage> = REMINDER_DAYS
+                .iter()
+                .filter(|d| now.0 >= expires.0 - *d * DAY_MS)
+                .map(|d| ReminderStage::DaysBefore(*d))
+                .collect();
+            let (stage, earlier) = passed.split_last()?;
+            Some(Due {
+                stage: *stage,
+                earlier: earlier.to_vec(),
+            })
+        }
     }
-    if status == MembershipStatus::Grace {
-        let earlier = REMINDER_DAYS.iter().map(|d| format!("{d}d")).collect();
-        return Some(("grace".into(), earlier));
+}
+
+fn plural_days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
     }
-    let passed: Vec<i64> = REMINDER_DAYS
-        .iter()
-        .copied()
-        .filter(|d| now.0 >= expires.0 - d * DAY_MS)
-        .collect();
-    let latest = *passed.last()?;
-    let earlier = passed
-        .iter()
-        .filter(|d| **d != latest)
-        .map(|d| format!("{d}d"))
-        .collect();
-    Some((format!("{latest}d"), earlier))
 }
 
 /// Sends the reminders due at `now`; returns how many notifications were created.
 /// Stages that were skipped (the job did not run in time) are stamped without a
-/// message, so owners get one current reminder rather than a burst.
+/// message, so owners get one current reminder rather than a burst. The days
+/// left come from the real dates, not from the stage's name.
 pub async fn run_reminders(
     db: &Db,
     now: Timestamp,
@@ -50,44 +78,40 @@ pub async fn run_reminders(
     let members = store::all_memberships(&mut tx).await?;
     tx.commit().await?;
     let mut sent = 0;
-    for (ns_id, ns_name, _starts, expires) in members {
-        let expires = Timestamp(expires);
-        let Some((stage, earlier)) = due_stage(expires, now, rules) else {
+    for m in members {
+        let expires = Timestamp(m.expires_at);
+        let Some(due) = due_stage(expires, now, rules) else {
             continue;
         };
-        let ns = NamespaceId(ns_id);
+        let ns = NamespaceId(m.namespace_id);
         let mut tx = db.begin_write().await?;
-        if !store::stamp_reminder(&mut tx, ns, expires, &stage, now).await? {
+        if !store::stamp_reminder(&mut tx, ns, expires, due.stage, now).await? {
             tx.rollback().await?;
             continue;
         }
-        for e in &earlier {
-            store::stamp_reminder(&mut tx, ns, expires, e, now).await?;
+        for e in &due.earlier {
+            store::stamp_reminder(&mut tx, ns, expires, *e, now).await?;
         }
-        let body = if stage == "grace" {
-            format!(
-                "{ns_name}: the Sponsored Open Source membership ended on {}. Perks keep working until {}; renew now to keep the badge and unlimited pulls.",
+        let membership = Membership::derive(Timestamp(m.starts_at), expires, now, rules);
+        let name = &m.namespace;
+        let body = match due.stage {
+            ReminderStage::Grace => format!(
+                "{name}: the Sponsored Open Source membership ended on {}. Perks keep working until {}; renew now to keep the badge and unlimited pulls.",
                 expires.date(),
-                Timestamp(expires.0 + rules.grace_days * DAY_MS).date()
-            )
-        } else {
-            format!(
-                "{ns_name}: the Sponsored Open Source membership ends in {} on {}. Renew with one click on the Program page.",
-                stage
-                    .trim_end_matches('d')
-                    .parse::<i64>()
-                    .map(|d| if d == 1 {
-                        "1 day".to_string()
-                    } else {
-                        format!("{d} days")
-                    })
-                    .unwrap_or_default(),
+                membership.grace_ends_at.date()
+            ),
+            ReminderStage::DaysBefore(_) => format!(
+                "{name}: the Sponsored Open Source membership ends in {} on {}. Renew with one click on the Program page.",
+                plural_days(membership.days_left(now)),
                 expires.date()
-            )
+            ),
         };
-        for owner in store::owner_ids(&mut tx, ns).await? {
-            let (kind, link) = (format!("reminder_{stage}"), format!("/u/{ns_name}/program"));
-            let n = store::NewNotification {
+        let (kind, link) = (
+            format!("reminder_{}", due.stage.as_str()),
+            format!("/u/{name}/program"),
+        );
+        for owner in access::owner_ids(&mut tx, ns).await? {
+            let n = NewNotification {
                 user: owner,
                 namespace: Some(ns),
                 kind: &kind,
@@ -95,10 +119,18 @@ pub async fn run_reminders(
                 body: &body,
                 link: &link,
             };
-            store::notify(&mut tx, n, now).await?;
+            notify::notify(&mut tx, n, now).await?;
             sent += 1;
         }
-        store::audit(&mut tx, ns, None, None, "reminder_sent", &stage, now).await?;
+        let stage = due.stage.as_str();
+        let record = Record {
+            namespace: ns,
+            application: None,
+            actor: None,
+            action: "reminder_sent",
+            detail: &stage,
+        };
+        audit::record(&mut tx, record, now).await?;
         tx.commit().await?;
     }
     Ok(sent)
@@ -112,7 +144,9 @@ mod tests {
     fn stages() {
         let rules = ProgramRules::default();
         let exp = Timestamp(1_000 * DAY_MS);
-        let at = |d: i64| due_stage(exp, Timestamp(exp.0 - d * DAY_MS), &rules).map(|s| s.0);
+        let at = |d: i64| {
+            due_stage(exp, Timestamp(exp.0 - d * DAY_MS), &rules).map(|s| s.stage.as_str())
+        };
         assert_eq!(at(46), None);
         assert_eq!(at(45).as_deref(), Some("45d"));
         assert_eq!(at(31).as_deref(), Some("45d"));
@@ -122,8 +156,11 @@ mod tests {
         assert_eq!(at(0).as_deref(), Some("grace"));
         assert_eq!(at(-13).as_deref(), Some("grace"));
         assert_eq!(at(-14), None);
-        let (stage, earlier) = due_stage(exp, Timestamp(exp.0 - 5 * DAY_MS), &rules).expect("due");
-        assert_eq!(stage, "7d");
-        assert_eq!(earlier, vec!["45d", "30d"]);
+        let due = due_stage(exp, Timestamp(exp.0 - 5 * DAY_MS), &rules).expect("due");
+        assert_eq!(due.stage, ReminderStage::DaysBefore(7));
+        assert_eq!(
+            due.earlier,
+            vec![ReminderStage::DaysBefore(45), ReminderStage::DaysBefore(30)]
+        );
     }
 }

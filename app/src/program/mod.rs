@@ -9,117 +9,18 @@ pub mod jobs;
 pub mod store;
 pub mod views;
 
-use crate::domain::Timestamp;
+use crate::core::audit::AuditEntry;
 use crate::domain::clock::DAY_MS;
+use crate::domain::ids::ApplicationId;
+use crate::domain::{RepoSummary, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// The program's time rules (days), configurable by the operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProgramRules {
-    /// A tag pushed to a public repository within this many days counts as active development.
-    pub activity_days: i64,
-    /// Renewal opens this many days before expiry.
-    pub renewal_window_days: i64,
-    /// Perks keep working this many days after expiry.
-    pub grace_days: i64,
-}
-
-impl Default for ProgramRules {
-    fn default() -> Self {
-        ProgramRules {
-            activity_days: 180,
-            renewal_window_days: 45,
-            grace_days: 14,
-        }
-    }
-}
+pub use crate::domain::membership::{
+    Membership, MembershipStatus, ProgramRules, membership_status,
+};
 
 /// Days before expiry at which owners are reminded (plus one on entering grace).
 pub const REMINDER_DAYS: [i64; 4] = [45, 30, 7, 1];
-
-/// Scout (image analysis) quota: sponsored namespaces enable up to 100
-/// repositories, others 1.
-pub const SCOUT_LIMIT_SPONSORED: i64 = 100;
-pub const SCOUT_LIMIT_DEFAULT: i64 = 1;
-
-pub fn scout_limit(perks_active: bool) -> i64 {
-    if perks_active {
-        SCOUT_LIMIT_SPONSORED
-    } else {
-        SCOUT_LIMIT_DEFAULT
-    }
-}
-
-/// Refuses one more Scout enable when `enabled` already reaches the limit.
-pub fn check_scout_quota(enabled: i64, perks_active: bool) -> Result<(), String> {
-    let limit = scout_limit(perks_active);
-    if enabled >= limit {
-        let why = if perks_active {
-            "sponsored namespaces may enable image analysis on up to 100 repositories"
-        } else {
-            "namespaces outside the Sponsored Open Source program may enable image analysis on 1 repository"
-        };
-        return Err(format!(
-            "Image analysis is already enabled on {enabled} of {limit} repositories: {why}. Disable it on another repository first."
-        ));
-    }
-    Ok(())
-}
-
-/// A membership's state, derived from its expiry and the clock (never stored).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MembershipStatus {
-    Active,
-    RenewalDue,
-    Grace,
-    Expired,
-}
-
-impl MembershipStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MembershipStatus::Active => "active",
-            MembershipStatus::RenewalDue => "renewal_due",
-            MembershipStatus::Grace => "grace",
-            MembershipStatus::Expired => "expired",
-        }
-    }
-    /// Perks (badge, logos, insights, Scout quota, no rate limits) are on.
-    pub fn perks_active(self) -> bool {
-        !matches!(self, MembershipStatus::Expired)
-    }
-    /// An owner may renew now.
-    pub fn can_renew(self) -> bool {
-        matches!(self, MembershipStatus::RenewalDue | MembershipStatus::Grace)
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            MembershipStatus::Active => "Active",
-            MembershipStatus::RenewalDue => "Renewal due",
-            MembershipStatus::Grace => "Expired — in grace period",
-            MembershipStatus::Expired => "Expired",
-        }
-    }
-}
-
-/// active → renewal_due from 45 days before expiry → grace for 14 days after
-/// expiry → expired.
-pub fn membership_status(
-    expires_at: Timestamp,
-    now: Timestamp,
-    rules: &ProgramRules,
-) -> MembershipStatus {
-    if now.0 < expires_at.0 - rules.renewal_window_days * DAY_MS {
-        MembershipStatus::Active
-    } else if now.0 < expires_at.0 {
-        MembershipStatus::RenewalDue
-    } else if now.0 < expires_at.0 + rules.grace_days * DAY_MS {
-        MembershipStatus::Grace
-    } else {
-        MembershipStatus::Expired
-    }
-}
 
 /// Checks an SPDX license expression: it must parse, and every license in
 /// it must be OSI-approved. The message names the licenses that are not.
@@ -358,12 +259,14 @@ impl ApplicationStatus {
             ApplicationStatus::Rejected => "rejected",
         }
     }
-    pub fn parse(s: &str) -> ApplicationStatus {
+    /// Reads a stored status; an unknown one is an error, never "submitted".
+    pub fn parse(s: &str) -> Result<ApplicationStatus, String> {
         match s {
-            "changes_requested" => ApplicationStatus::ChangesRequested,
-            "approved" => ApplicationStatus::Approved,
-            "rejected" => ApplicationStatus::Rejected,
-            _ => ApplicationStatus::Submitted,
+            "submitted" => Ok(ApplicationStatus::Submitted),
+            "changes_requested" => Ok(ApplicationStatus::ChangesRequested),
+            "approved" => Ok(ApplicationStatus::Approved),
+            "rejected" => Ok(ApplicationStatus::Rejected),
+            other => Err(format!("unknown application status “{other}”")),
         }
     }
     pub fn is_open(self) -> bool {
@@ -382,56 +285,71 @@ impl ApplicationStatus {
     }
 }
 
-/// A message on an application (decision reasons, reviewer requests).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub at: Timestamp,
-    pub actor: String,
-    pub action: String,
-    pub detail: String,
+impl TryFrom<String> for ApplicationStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        ApplicationStatus::parse(&s)
+    }
+}
+
+/// A reviewer's decision on a submitted application. Parsed here and only
+/// here, for the server function and REST alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+    RequestChanges,
+}
+
+impl Decision {
+    /// `approve`, `reject`, `request_changes` (or `request-changes`, as in REST paths).
+    pub fn parse(raw: &str) -> Result<Decision, String> {
+        match raw.trim() {
+            "approve" => Ok(Decision::Approve),
+            "reject" => Ok(Decision::Reject),
+            "request_changes" | "request-changes" => Ok(Decision::RequestChanges),
+            other => Err(format!(
+                "“{other}” is not a decision: approve, reject or request_changes."
+            )),
+        }
+    }
+    /// A written reason is required (to the applicant).
+    pub fn needs_reason(self) -> bool {
+        !matches!(self, Decision::Approve)
+    }
+}
+
+/// A stage of the expiry reminders: some days before expiry, or on entering grace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReminderStage {
+    DaysBefore(i64),
+    Grace,
+}
+
+impl ReminderStage {
+    /// The stored stamp: `45d` … `1d`, `grace`.
+    pub fn as_str(self) -> String {
+        match self {
+            ReminderStage::DaysBefore(d) => format!("{d}d"),
+            ReminderStage::Grace => "grace".into(),
+        }
+    }
 }
 
 /// An application as the applicant and reviewers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
-    pub id: i64,
+    pub id: ApplicationId,
     pub namespace: String,
     pub is_renewal: bool,
     pub status: ApplicationStatus,
+    #[serde(flatten)]
     pub form: ApplicationForm,
     pub submitted_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub messages: Vec<AuditEntry>,
-}
-
-/// A membership as shown: dates and derived status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Membership {
-    pub starts_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub status: MembershipStatus,
-    /// When renewal opens.
-    pub renewal_opens_at: Timestamp,
-    /// When perks stop.
-    pub grace_ends_at: Timestamp,
-}
-
-impl Membership {
-    pub fn derive(
-        starts_at: Timestamp,
-        expires_at: Timestamp,
-        now: Timestamp,
-        rules: &ProgramRules,
-    ) -> Membership {
-        Membership {
-            starts_at,
-            expires_at,
-            status: membership_status(expires_at, now, rules),
-            renewal_opens_at: Timestamp(expires_at.0 - rules.renewal_window_days * DAY_MS),
-            grace_ends_at: Timestamp(expires_at.0 + rules.grace_days * DAY_MS),
-        }
-    }
 }
 
 /// The program page of one namespace.
@@ -446,27 +364,36 @@ pub struct ProgramOverview {
     pub facts: NamespaceFacts,
     pub rules: ProgramRules,
     pub now: Timestamp,
-    pub scout_enabled: Vec<String>,
-    pub scout_limit: i64,
 }
 
 /// A review-queue entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueItem {
+    #[serde(flatten)]
     pub application: Application,
+    #[serde(rename = "checklist")]
     pub checks: Vec<Check>,
-    pub public_repositories: Vec<crate::repo::RepoSummary>,
+    pub public_repositories: Vec<RepoSummary>,
     pub age_days: i64,
 }
 
-/// An in-app notification.
+/// A namespace's program status for automation (`GET …/program`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgramStatus {
+    pub namespace: String,
+    /// Dates and derived status, when the namespace ever had a membership.
+    #[serde(flatten)]
+    pub membership: Option<Membership>,
+    /// Shown to owners and staff only.
+    pub open_application: Option<Application>,
+}
+
+/// The review queue: submitted applications oldest first, and those waiting
+/// for their applicants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notification {
-    pub id: i64,
-    pub body: String,
-    pub link: String,
-    pub created_at: Timestamp,
-    pub read: bool,
+pub struct ReviewQueue {
+    pub submitted: Vec<QueueItem>,
+    pub changes_requested: Vec<Application>,
 }
 
 #[cfg(test)]
@@ -474,46 +401,6 @@ mod tests {
     use super::*;
 
     const T0: Timestamp = Timestamp(1_767_225_600_000);
-
-    #[test]
-    fn status_across_a_year_day_by_day() {
-        let rules = ProgramRules::default();
-        let expires = T0.plus_days(365);
-        for day in 0..=400 {
-            let now = T0.plus_days(day);
-            let s = membership_status(expires, now, &rules);
-            let want = if day < 365 - 45 {
-                MembershipStatus::Active
-            } else if day < 365 {
-                MembershipStatus::RenewalDue
-            } else if day < 365 + 14 {
-                MembershipStatus::Grace
-            } else {
-                MembershipStatus::Expired
-            };
-            assert_eq!(s, want, "day {day}");
-            assert_eq!(s.perks_active(), day < 379, "perks on day {day}");
-        }
-        // Exact boundaries, to the millisecond.
-        let at = |ms: i64| membership_status(expires, Timestamp(ms), &rules);
-        let due = expires.0 - 45 * DAY_MS;
-        assert_eq!(at(due - 1), MembershipStatus::Active);
-        assert_eq!(at(due), MembershipStatus::RenewalDue);
-        assert_eq!(at(expires.0 - 1), MembershipStatus::RenewalDue);
-        assert_eq!(at(expires.0), MembershipStatus::Grace);
-        let end = expires.0 + 14 * DAY_MS;
-        assert_eq!(at(end - 1), MembershipStatus::Grace);
-        assert_eq!(at(end), MembershipStatus::Expired);
-        // A different grace period is honoured.
-        let long = ProgramRules {
-            grace_days: 30,
-            ..rules
-        };
-        assert_eq!(
-            membership_status(expires, Timestamp(end), &long),
-            MembershipStatus::Grace
-        );
-    }
 
     #[test]
     fn licenses() {
@@ -566,17 +453,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn scout_quota() {
-        assert!(check_scout_quota(0, false).is_ok());
-        assert!(check_scout_quota(1, false).is_err());
-        assert!(check_scout_quota(99, true).is_ok());
-        let e = check_scout_quota(100, true).expect_err("101st");
-        assert!(e.contains("100 of 100"), "{e}");
-        assert_eq!(scout_limit(true), 100);
-        assert_eq!(scout_limit(false), 1);
-    }
-
     fn form() -> ApplicationForm {
         ApplicationForm {
             project_name: "Fluent Bit".into(),
@@ -627,6 +503,21 @@ mod tests {
             last_public_push: Some(T0.plus_days(-180)),
         };
         assert!(checklist(&edge, &form(), T0, &rules)[2].passed);
+    }
+
+    #[test]
+    fn decisions_parse_in_one_place() {
+        assert_eq!(Decision::parse("approve"), Ok(Decision::Approve));
+        assert_eq!(
+            Decision::parse("request_changes"),
+            Ok(Decision::RequestChanges)
+        );
+        assert_eq!(
+            Decision::parse("request-changes"),
+            Ok(Decision::RequestChanges)
+        );
+        assert!(Decision::parse("maybe").is_err());
+        assert!(ApplicationStatus::parse("lost").is_err());
     }
 
     #[test]

@@ -1,12 +1,10 @@
-//! SQL for the program: applications, memberships, audit log, notifications,
-//! reminder stamps and Scout settings.
+//! SQL for the program: applications, memberships and reminder stamps.
 
-use super::{
-    Application, ApplicationForm, ApplicationStatus, AuditEntry, NamespaceFacts, Notification,
-};
-use crate::db::{Backend, Tx};
+use super::{Application, ApplicationForm, ApplicationStatus, NamespaceFacts, ReminderStage};
+use crate::core::audit::AuditEntry;
+use crate::db::Tx;
 use crate::domain::Timestamp;
-use crate::domain::ids::{NamespaceId, RepoId, UserId};
+use crate::domain::ids::{ApplicationId, NamespaceId, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AppRow {
@@ -15,7 +13,8 @@ pub struct AppRow {
     pub namespace: String,
     #[sqlx(try_from = "crate::db::Flag")]
     pub is_renewal: bool,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ApplicationStatus,
     pub project_name: String,
     pub website: String,
     pub source_url: String,
@@ -33,8 +32,11 @@ pub struct AppRow {
 }
 
 impl AppRow {
-    pub fn status(&self) -> ApplicationStatus {
-        ApplicationStatus::parse(&self.status)
+    pub fn id(&self) -> ApplicationId {
+        ApplicationId(self.id)
+    }
+    pub fn namespace_id(&self) -> NamespaceId {
+        NamespaceId(self.namespace_id)
     }
     pub fn form(&self) -> ApplicationForm {
         ApplicationForm {
@@ -50,10 +52,10 @@ impl AppRow {
     }
     pub fn application(&self, messages: Vec<AuditEntry>) -> Application {
         Application {
-            id: self.id,
+            id: self.id(),
             namespace: self.namespace.clone(),
             is_renewal: self.is_renewal,
-            status: self.status(),
+            status: self.status,
             form: self.form(),
             submitted_by: self.submitted_by.clone(),
             created_at: Timestamp(self.created_at),
@@ -122,27 +124,23 @@ pub async fn upsert_membership(
     Ok(())
 }
 
-/// Every membership with its namespace name.
-pub async fn all_memberships(tx: &mut Tx<'_>) -> Result<Vec<(i64, String, i64, i64)>, sqlx::Error> {
+/// A membership with its namespace's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MembershipRow {
+    pub namespace_id: i64,
+    pub namespace: String,
+    pub starts_at: i64,
+    pub expires_at: i64,
+}
+
+/// Every membership.
+pub async fn all_memberships(tx: &mut Tx<'_>) -> Result<Vec<MembershipRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT m.namespace_id, n.name, m.starts_at, m.expires_at FROM memberships m
+        "SELECT m.namespace_id, n.name AS namespace, m.starts_at, m.expires_at FROM memberships m
          JOIN namespaces n ON n.id = m.namespace_id ORDER BY m.namespace_id",
     )
     .fetch_all(&mut **tx)
     .await
-}
-
-/// Namespaces whose perks are on at `now` (expiry + grace still ahead), with their expiry.
-pub async fn sponsored_namespaces(
-    tx: &mut Tx<'_>,
-    now: Timestamp,
-    grace_days: i64,
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT namespace_id, expires_at FROM memberships WHERE expires_at + $1 > $2")
-        .bind(grace_days * crate::domain::clock::DAY_MS)
-        .bind(now.0)
-        .fetch_all(&mut **tx)
-        .await
 }
 
 pub async fn open_application(
@@ -169,9 +167,12 @@ pub async fn last_application(
     .await
 }
 
-pub async fn application_by_id(tx: &mut Tx<'_>, id: i64) -> Result<Option<AppRow>, sqlx::Error> {
+pub async fn application_by_id(
+    tx: &mut Tx<'_>,
+    id: ApplicationId,
+) -> Result<Option<AppRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!("{APP_SELECT} WHERE a.id = $1")))
-        .bind(id)
+        .bind(id.0)
         .fetch_optional(&mut **tx)
         .await
 }
@@ -196,7 +197,7 @@ pub async fn insert_application(
     f: &ApplicationForm,
     by: UserId,
     now: Timestamp,
-) -> Result<i64, sqlx::Error> {
+) -> Result<ApplicationId, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO program_applications (namespace_id, is_renewal, status, project_name, website,
             source_url, license, description, attest_public, attest_osd, attest_noncommercial,
@@ -217,13 +218,13 @@ pub async fn insert_application(
     .bind(now.0)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(ApplicationId(id))
 }
 
 /// The applicant's edit after "changes requested": new fields, back to submitted.
 pub async fn resubmit_application(
     tx: &mut Tx<'_>,
-    id: i64,
+    id: ApplicationId,
     f: &ApplicationForm,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
@@ -242,7 +243,7 @@ pub async fn resubmit_application(
     .bind(f.attest_osd)
     .bind(f.attest_noncommercial)
     .bind(now.0)
-    .bind(id)
+    .bind(id.0)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -252,7 +253,7 @@ pub async fn resubmit_application(
 /// (a concurrent decision won).
 pub async fn decide(
     tx: &mut Tx<'_>,
-    id: i64,
+    id: ApplicationId,
     from: ApplicationStatus,
     to: ApplicationStatus,
     by: UserId,
@@ -265,174 +266,17 @@ pub async fn decide(
     .bind(to.as_str())
     .bind(by.0)
     .bind(now.0)
-    .bind(id)
+    .bind(id.0)
     .bind(from.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn audit(
-    tx: &mut Tx<'_>,
-    ns: NamespaceId,
-    application: Option<i64>,
-    actor: Option<UserId>,
-    action: &str,
-    detail: &str,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (namespace_id, application_id, actor_id, action, detail, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(ns.0)
-    .bind(application)
-    .bind(actor.map(|a| a.0))
-    .bind(action)
-    .bind(detail)
-    .bind(now.0)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-fn entries(rows: Vec<(i64, Option<String>, String, String)>) -> Vec<AuditEntry> {
-    rows.into_iter()
-        .map(|(at, actor, action, detail)| AuditEntry {
-            at: Timestamp(at),
-            actor: actor.unwrap_or_else(|| "system".into()),
-            action,
-            detail,
-        })
-        .collect()
-}
-
-pub async fn audit_for_namespace(
-    tx: &mut Tx<'_>,
-    ns: NamespaceId,
-) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT l.created_at, u.name, l.action, l.detail FROM audit_log l
-         LEFT JOIN users u ON u.id = l.actor_id WHERE l.namespace_id = $1
-         ORDER BY l.created_at DESC, l.id DESC",
-    )
-    .bind(ns.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(entries(rows))
-}
-
-pub async fn audit_for_application(
-    tx: &mut Tx<'_>,
-    id: i64,
-) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query_as(
-        "SELECT l.created_at, u.name, l.action, l.detail FROM audit_log l
-         LEFT JOIN users u ON u.id = l.actor_id WHERE l.application_id = $1
-         ORDER BY l.created_at, l.id",
-    )
-    .bind(id)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(entries(rows))
-}
-
-/// A notification to store.
-pub struct NewNotification<'a> {
-    pub user: UserId,
-    pub namespace: Option<NamespaceId>,
-    pub kind: &'a str,
-    /// The e-mail subject.
-    pub subject: &'a str,
-    pub body: &'a str,
-    pub link: &'a str,
-}
-
-/// Stores an in-app notification and queues its e-mail in the outbox.
-pub async fn notify(
-    tx: &mut Tx<'_>,
-    n: NewNotification<'_>,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    let NewNotification {
-        user,
-        namespace: ns,
-        kind,
-        subject,
-        body,
-        link,
-    } = n;
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO notifications (user_id, namespace_id, kind, body, link, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(user.0)
-    .bind(ns.map(|n| n.0))
-    .bind(kind)
-    .bind(body)
-    .bind(link)
-    .bind(now.0)
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO outbox (notification_id, channel, user_id, subject, body, created_at)
-         VALUES ($1, 'email', $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(user.0)
-    .bind(subject)
-    .bind(body)
-    .bind(now.0)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-pub async fn notifications(
-    tx: &mut Tx<'_>,
-    user: UserId,
-    limit: i64,
-) -> Result<Vec<Notification>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT id, body, link, created_at, read_at FROM notifications WHERE user_id = $1
-         ORDER BY created_at DESC, id DESC LIMIT $2",
-    )
-    .bind(user.0)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, body, link, at, read)| Notification {
-            id,
-            body,
-            link,
-            created_at: Timestamp(at),
-            read: read.is_some(),
-        })
-        .collect())
-}
-
-pub async fn unread_count(tx: &mut Tx<'_>, user: UserId) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
-            .bind(user.0)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(n)
-}
-
-pub async fn mark_all_read(
-    tx: &mut Tx<'_>,
-    user: UserId,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
-        .bind(now.0)
-        .bind(user.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// An application's history, for its messages.
+pub async fn with_messages(tx: &mut Tx<'_>, row: &AppRow) -> Result<Application, sqlx::Error> {
+    let messages: Vec<AuditEntry> = crate::core::audit::for_application(tx, row.id()).await?;
+    Ok(row.application(messages))
 }
 
 /// Stamps a reminder stage for one membership term; true if this call stamped
@@ -441,7 +285,7 @@ pub async fn stamp_reminder(
     tx: &mut Tx<'_>,
     ns: NamespaceId,
     expires: Timestamp,
-    stage: &str,
+    stage: ReminderStage,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
@@ -450,78 +294,9 @@ pub async fn stamp_reminder(
     )
     .bind(ns.0)
     .bind(expires.0)
-    .bind(stage)
+    .bind(stage.as_str())
     .bind(now.0)
     .execute(&mut **tx)
     .await?;
     Ok(r.rows_affected() == 1)
-}
-
-/// Org owners' ids (the user for a personal namespace).
-pub async fn owner_ids(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Vec<UserId>, sqlx::Error> {
-    let rows: Vec<(i64,)> = sqlx::query_as(
-        "SELECT user_id FROM org_owners WHERE namespace_id = $1
-         UNION SELECT user_id FROM namespaces WHERE id = $1 AND user_id IS NOT NULL",
-    )
-    .bind(ns.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().map(|(id,)| UserId(id)).collect())
-}
-
-/// Serializes writers on one namespace: a row lock on PostgreSQL; on SQLite
-/// the write transaction (BEGIN IMMEDIATE) already holds the database lock.
-pub async fn lock_namespace(
-    tx: &mut Tx<'_>,
-    backend: Backend,
-    ns: NamespaceId,
-) -> Result<(), sqlx::Error> {
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM namespaces WHERE id = $1 FOR UPDATE")
-            .bind(ns.0)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
-pub async fn scout_count(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM repositories WHERE namespace_id = $1 AND scout_enabled = TRUE",
-    )
-    .bind(ns.0)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(n)
-}
-
-pub async fn scout_enabled(tx: &mut Tx<'_>, repo: RepoId) -> Result<bool, sqlx::Error> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM repositories WHERE id = $1 AND scout_enabled = TRUE")
-            .bind(repo.0)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(n > 0)
-}
-
-pub async fn set_scout(tx: &mut Tx<'_>, repo: RepoId, enabled: bool) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE repositories SET scout_enabled = $1 WHERE id = $2")
-        .bind(enabled)
-        .bind(repo.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-pub async fn scout_enabled_names(
-    tx: &mut Tx<'_>,
-    ns: NamespaceId,
-) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT name FROM repositories WHERE namespace_id = $1 AND scout_enabled = TRUE ORDER BY name",
-    )
-    .bind(ns.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().map(|(n,)| n).collect())
 }

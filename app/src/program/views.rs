@@ -3,7 +3,8 @@
 
 use super::api::{DecideApplication, Renew, SubmitApplication};
 use super::{ApplicationForm, ApplicationStatus, Check, MembershipStatus, ProgramOverview};
-use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge, use_auth};
+use crate::account::views::use_auth;
+use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -94,7 +95,7 @@ pub fn OrgProgramPage() -> impl IntoView {
         |(n, _, _)| super::api::program_overview(n),
     );
     view! {
-        <Title text=move || format!("{} · Sponsored Open Source — iEchor Hub", ns.get())/>
+        {move || view! { <Title text=format!("{} · Sponsored Open Source — iEchor Hub", ns.get())/> }}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || overview.get().map(|r| match r {
                 Err(e) => view! { <h1>"Program"</h1><p class="error-box">{e.message}</p> }.into_any(),
@@ -166,12 +167,11 @@ fn OrgProgram(
                     <button type="submit" data-testid="renew">"Renew for another year"</button>
                 </ActionForm>
             })}
-            <p class="muted">{format!("Image analysis (Scout): {} of {} repositories enabled", o.scout_enabled.len(), o.scout_limit)}
-                {(!o.scout_enabled.is_empty()).then(|| format!(" — {}", o.scout_enabled.join(", ")))}</p>
+            <crate::scout::views::ScoutSummary namespace=o.namespace.clone()/>
         </section>
         {open.clone().map(|a| view! {
             <section class="panel" data-testid="open-application">
-                <h2>{if a.is_renewal { "Renewal application" } else { "Application" }}" #"{a.id}</h2>
+                <h2>{if a.is_renewal { "Renewal application" } else { "Application" }}" #"{a.id.0}</h2>
                 <p><strong data-testid="application-status">{a.status.label()}</strong></p>
                 <p class="muted">{format!("Submitted {} by {} · project {}", a.created_at.date(), a.submitted_by, a.form.project_name)}</p>
                 <Messages messages=a.messages.clone()/>
@@ -179,7 +179,7 @@ fn OrgProgram(
         })}
         {last_closed.map(|a| view! {
             <section class="panel">
-                <h2>"Last application #"{a.id}</h2>
+                <h2>"Last application #"{a.id.0}</h2>
                 <p><strong>{a.status.label()}</strong></p>
                 <Messages messages=a.messages.clone()/>
             </section>
@@ -288,12 +288,12 @@ pub fn ReviewQueuePage() -> impl IntoView {
             {move || queue.get().map(|r| match r {
                 Err(e) if auth.current().is_none() => { let _ = e; view! { <SignInFirst/> }.into_any() }
                 Err(e) => view! { <p class="error-box">{e.message}</p> }.into_any(),
-                Ok((items, waiting)) => view! {
+                Ok(super::ReviewQueue { submitted: items, changes_requested: waiting }) => view! {
                     <p class="muted">{format!("{} waiting for review, oldest first · {} waiting for applicants", items.len(), waiting.len())}</p>
                     {items.is_empty().then(|| view! { <p class="panel">"The queue is empty."</p> })}
                     {items.into_iter().map(|it| {
                         let a = it.application.clone();
-                        let id = a.id;
+                        let id = a.id.0;
                         view! {
                             <article class="panel review" data-testid=format!("review-{}", a.namespace)>
                                 <div class="ns-head">
@@ -354,7 +354,7 @@ pub fn AuditPage() -> impl IntoView {
     let log = Resource::new(move || ns.get(), super::api::audit_log_fn);
     let info = Resource::new(move || ns.get(), crate::org::api::get_namespace_fn);
     view! {
-        <Title text=move || format!("{} · audit log — iEchor Hub", ns.get())/>
+        {move || view! { <Title text=format!("{} · audit log — iEchor Hub", ns.get())/> }}
         <Transition fallback=|| ()>
             {move || info.get().and_then(|r| r.ok()).map(|n| view! { <RenewBanner namespace=n.name.clone() membership=n.membership/> })}
         </Transition>

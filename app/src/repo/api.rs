@@ -1,6 +1,6 @@
 //! Repository actions: services shared by server functions and REST v1.
 
-use super::RepoDetail;
+use super::{RepoDetail, TagInfo};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -9,65 +9,21 @@ pub use service::*;
 
 #[cfg(feature = "ssr")]
 mod service {
-    use super::super::store::{self, RepoRow};
-    use super::super::{RepoDetail, validate_description};
-    use crate::account::auth::Caller;
-    use crate::db::Tx;
-    use crate::domain::rights::{RepoFacts, repository_rights};
+    use super::super::{RepoDetail, TagInfo, store, validate_description};
+    use crate::core::access::{
+        RepoAccess, load_namespace, load_repo, namespace_rights_of, repo_by_name, require,
+    };
+    use crate::core::caller::Caller;
+    use crate::core::http::parse_json;
+    use crate::core::perks;
+    use crate::core::state::AppState;
     use crate::domain::{Digest, RepoName, Rights, TagName};
     use crate::error::{AppError, AppResult};
-    use crate::org::api::{load_namespace, namespace_rights_of};
-    use crate::org::store::{NsRow, is_owner};
-    use crate::state::AppState;
-
-    /// The caller's rights on a repository: the one place they are derived.
-    pub async fn repo_rights(
-        tx: &mut Tx<'_>,
-        caller: &Caller,
-        ns: &NsRow,
-        repo: &RepoRow,
-    ) -> AppResult<Rights> {
-        let (owner, best) = match caller.user_id() {
-            Some(u) => (
-                is_owner(tx, ns, u).await?,
-                store::best_team_grant(tx, u, repo.id()).await?,
-            ),
-            None => (false, Rights::None),
-        };
-        Ok(repository_rights(&RepoFacts {
-            signed_in: caller.user.is_some(),
-            is_namespace_owner: owner,
-            best_team_grant: best,
-            is_private: repo.is_private,
-            token_scope: caller.token_scope,
-        }))
-    }
-
-    /// Loads a repository the caller may at least read. A private repository
-    /// the caller cannot read answers 404, as if it did not exist.
-    pub async fn load_repo(
-        tx: &mut Tx<'_>,
-        caller: &Caller,
-        namespace: &str,
-        name: &str,
-    ) -> AppResult<(NsRow, RepoRow, Rights)> {
-        let ns = load_namespace(tx, namespace).await?;
-        let missing = || {
-            AppError::not_found(format!(
-                "There is no repository “{}/{}”.",
-                ns.name,
-                name.trim()
-            ))
-        };
-        let repo = store::repo_by_name(tx, ns.id(), name.trim())
-            .await?
-            .ok_or_else(missing)?;
-        let rights = repo_rights(tx, caller, &ns, &repo).await?;
-        if rights < Rights::Read {
-            return Err(missing());
-        }
-        Ok((ns, repo, rights))
-    }
+    use crate::logo::{LogoFacts, LogoInfo};
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use axum::routing::{get, post, put};
+    use axum::{Json, Router};
 
     /// Input for a new repository.
     #[derive(Debug, Clone, serde::Deserialize)]
@@ -80,6 +36,13 @@ mod service {
         pub is_private: bool,
     }
 
+    fn conflict(ns: &str, name: &str) -> AppError {
+        AppError::conflict_field(
+            "name",
+            format!("“{ns}/{name}” already exists; choose another name."),
+        )
+    }
+
     /// Creates a repository in a namespace the caller may write to.
     pub async fn create_repository(
         state: &AppState,
@@ -90,29 +53,28 @@ mod service {
         let name = RepoName::parse(&input.name).map_err(|m| AppError::invalid_field("name", m))?;
         let description = validate_description(&input.description)
             .map_err(|m| AppError::invalid_field("description", m))?;
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let ns = load_namespace(&mut tx, &input.namespace).await?;
-        if namespace_rights_of(&mut tx, caller, &ns).await? < Rights::Write {
-            caller.require_scope(Rights::Write)?;
-            return Err(AppError::forbidden(format!(
+        let rights = namespace_rights_of(&mut tx, caller, &ns).await?;
+        require(caller, rights, Rights::Write, || {
+            format!(
                 "You cannot create repositories in “{}”: only its owners can.",
                 ns.name
-            )));
-        }
-        if store::repo_by_name(&mut tx, ns.id(), name.as_str())
+            )
+        })?;
+        if repo_by_name(&mut tx, ns.id(), name.as_str())
             .await?
             .is_some()
         {
             return Err(conflict(&ns.name, name.as_str()));
         }
-        let now = state.clock.now();
         store::insert_repo(
             &mut tx,
             ns.id(),
             name.as_str(),
             &description,
             input.is_private,
-            now,
+            state.clock.now(),
         )
         .await
         .map_err(|e| {
@@ -123,29 +85,7 @@ mod service {
             }
         })?;
         tx.commit().await?;
-        Ok(RepoDetail {
-            namespace: ns.name,
-            name: name.to_string(),
-            description,
-            is_private: input.is_private,
-            pull_count: 0,
-            created_at: now,
-            tags: Vec::new(),
-            viewer_rights: Rights::Admin,
-            sponsored: false,
-            sponsored_until: None,
-            membership: None,
-            scout_enabled: false,
-            badge_markdown: String::new(),
-            logo: None,
-        })
-    }
-
-    fn conflict(ns: &str, name: &str) -> AppError {
-        AppError::conflict_field(
-            "name",
-            format!("“{ns}/{name}” already exists; choose another name."),
-        )
+        get_repository(state, caller, &ns.name, name.as_str()).await
     }
 
     /// A repository page's data.
@@ -156,31 +96,35 @@ mod service {
         name: &str,
     ) -> AppResult<RepoDetail> {
         let mut tx = state.db.begin().await?;
-        let (ns, repo, rights) = load_repo(&mut tx, caller, namespace, name).await?;
+        let RepoAccess { ns, repo, rights } = load_repo(&mut tx, caller, namespace, name).await?;
         let tags = store::tags(&mut tx, repo.id()).await?;
-        let now = state.clock.now();
-        let rules = state.settings.program;
-        let sponsored_until =
-            crate::program::api::sponsored_until(&mut tx, ns.id(), now, &rules).await?;
-        let membership = crate::program::api::membership(&mut tx, ns.id(), now, &rules).await?;
-        let scout_enabled = crate::program::store::scout_enabled(&mut tx, repo.id()).await?;
-        let badge_markdown =
-            crate::badge::markdown_snippet(&state.settings.public_url, &ns.name, &repo.name);
-        let logo = crate::logo::api::resolve(state, &mut tx, caller, &ns, Some(&repo)).await?;
+        let p = perks::of(state, &mut tx, ns.id()).await?;
         tx.commit().await?;
+        let logo = LogoInfo::resolve(&LogoFacts {
+            public_url: &state.settings.public_url,
+            namespace: &ns.name,
+            repository_file: Some(repo.logo.as_deref()),
+            organization_file: ns.logo.as_deref(),
+            perk: p.repository_logos(),
+            is_admin: rights == Rights::Admin,
+        });
         Ok(RepoDetail {
-            sponsored: sponsored_until.is_some(),
-            sponsored_until,
-            membership,
-            scout_enabled,
-            badge_markdown,
-            logo: Some(logo),
+            sponsored: p.badge(),
+            sponsored_until: p.sponsored_until(),
+            membership: p.membership,
+            scout_enabled: repo.scout_enabled,
+            badge_markdown: crate::badge::markdown_snippet(
+                &state.settings.public_url,
+                &ns.name,
+                &repo.name,
+            ),
+            logo,
+            created_at: crate::domain::Timestamp(repo.created_at),
             namespace: ns.name,
             name: repo.name,
             description: repo.description,
             is_private: repo.is_private,
             pull_count: repo.pull_count,
-            created_at: crate::domain::Timestamp(repo.created_at),
             tags,
             viewer_rights: rights,
         })
@@ -194,27 +138,76 @@ mod service {
         name: &str,
         tag: &str,
         digest: &str,
-    ) -> AppResult<crate::repo::TagInfo> {
+    ) -> AppResult<TagInfo> {
         caller.require_user()?;
         let tag = TagName::parse(tag).map_err(|m| AppError::invalid_field("tag", m))?;
         let digest = Digest::parse(digest).map_err(|m| AppError::invalid_field("digest", m))?;
-        let mut tx = state.db.begin().await?;
-        let (ns, repo, rights) = load_repo(&mut tx, caller, namespace, name).await?;
-        if rights < Rights::Write {
-            caller.require_scope(Rights::Write)?;
-            return Err(AppError::forbidden(format!(
-                "You have {rights} access to “{}/{}”; pushing tags needs write.",
-                ns.name, repo.name
-            )));
-        }
+        let mut tx = state.db.begin_write().await?;
+        let r = load_repo(&mut tx, caller, namespace, name).await?;
+        require(caller, r.rights, Rights::Write, || {
+            format!(
+                "You have {} access to “{}”; pushing tags needs write.",
+                r.rights,
+                r.full_name()
+            )
+        })?;
         let now = state.clock.now();
-        store::upsert_tag(&mut tx, repo.id(), tag.as_str(), digest.as_str(), now).await?;
+        store::upsert_tag(&mut tx, r.repo.id(), tag.as_str(), digest.as_str(), now).await?;
         tx.commit().await?;
-        Ok(crate::repo::TagInfo {
+        Ok(TagInfo {
             name: tag.to_string(),
             digest: digest.to_string(),
             pushed_at: now,
         })
+    }
+
+    async fn post_repository(
+        State(s): State<AppState>,
+        caller: Caller,
+        body: axum::body::Bytes,
+    ) -> AppResult<(StatusCode, Json<RepoDetail>)> {
+        let input: NewRepo = parse_json(&body)?;
+        let r = create_repository(&s, &caller, &input).await?;
+        Ok((StatusCode::CREATED, Json(r)))
+    }
+
+    async fn get_repository_route(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((ns, repo)): Path<(String, String)>,
+    ) -> AppResult<Json<RepoDetail>> {
+        Ok(Json(get_repository(&s, &caller, &ns, &repo).await?))
+    }
+
+    #[derive(serde::Deserialize)]
+    struct DigestBody {
+        digest: String,
+    }
+
+    async fn put_tag_route(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((ns, repo, tag)): Path<(String, String, String)>,
+        body: axum::body::Bytes,
+    ) -> AppResult<Json<TagInfo>> {
+        let b: DigestBody = parse_json(&body)?;
+        Ok(Json(
+            put_tag(&s, &caller, &ns, &repo, &tag, &b.digest).await?,
+        ))
+    }
+
+    /// `/api/v1/repositories…`
+    pub fn routes() -> Router<AppState> {
+        Router::new()
+            .route("/api/v1/repositories", post(post_repository))
+            .route(
+                "/api/v1/repositories/{ns}/{repo}",
+                get(get_repository_route),
+            )
+            .route(
+                "/api/v1/repositories/{ns}/{repo}/tags/{tag}",
+                put(put_tag_route),
+            )
     }
 }
 
@@ -252,6 +245,6 @@ pub async fn put_tag_fn(
     name: String,
     tag: String,
     digest: String,
-) -> Result<super::TagInfo, AppError> {
+) -> Result<TagInfo, AppError> {
     with_caller!(|state, caller| put_tag(&state, &caller, &namespace, &name, &tag, &digest).await)
 }

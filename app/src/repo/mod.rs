@@ -5,7 +5,9 @@ pub mod api;
 pub mod store;
 pub mod views;
 
-use crate::domain::{Rights, Timestamp};
+pub use crate::domain::RepoSummary;
+use crate::domain::{Membership, Rights, Timestamp};
+use crate::logo::LogoInfo;
 use serde::{Deserialize, Serialize};
 
 /// The longest description accepted.
@@ -24,22 +26,6 @@ pub fn validate_description(raw: &str) -> Result<String, String> {
         return Err("The description is one line of text, without control characters.".into());
     }
     Ok(t.to_string())
-}
-
-/// A repository in a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RepoSummary {
-    pub namespace: String,
-    pub name: String,
-    pub description: String,
-    pub is_private: bool,
-    pub pull_count: i64,
-    pub tag_count: i64,
-    pub last_pushed_at: Option<Timestamp>,
-    /// The namespace's program perks are on (shows the badge).
-    pub sponsored: bool,
-    /// The 64 px logo (repository → organization), or `None` for the default cube.
-    pub small_logo: Option<String>,
 }
 
 /// A tag: a name pointing at a manifest digest.
@@ -67,13 +53,14 @@ pub struct RepoDetail {
     /// The membership's expiry while perks are on.
     pub sponsored_until: Option<Timestamp>,
     /// The namespace's membership (for the renew banner).
-    pub membership: Option<crate::program::Membership>,
+    pub membership: Option<Membership>,
     /// Scout image analysis is enabled.
     pub scout_enabled: bool,
     /// Markdown for the embeddable badge.
     pub badge_markdown: String,
     /// The logo shown, resolved through repository → organization → default.
-    pub logo: Option<crate::logo::LogoInfo>,
+    #[serde(flatten)]
+    pub logo: LogoInfo,
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! The repository page and the new-repository form.
 
 use super::api::{CreateRepository, PutTag};
+use crate::account::views::use_auth;
 use crate::domain::{Digest, RepoName, Rights, TagName};
-use crate::ui::{
-    ActionError, RenewBanner, SignInFirst, SponsoredBadge, Visibility, short_digest, use_auth,
-};
+use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge, Visibility, short_digest};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -44,9 +43,7 @@ pub fn RepoPage() -> impl IntoView {
                         <Title text=format!("{full} — iEchor Hub")/>
                         <p class="crumbs"><a href=format!("/u/{}", d.namespace)>{d.namespace.clone()}</a>" / "</p>
                         <div class="repo-head">
-                            {d.logo.clone().map(|info| view! {
-                                <crate::logo::views::LogoEditor namespace=d.namespace.clone() repository=d.name.clone() info=info/>
-                            })}
+                            <crate::logo::views::LogoEditor namespace=d.namespace.clone() repository=d.name.clone() info=d.logo.clone()/>
                             <h1 data-testid="repo-name">{full.clone()}</h1>
                             <Visibility is_private=d.is_private/>
                             {d.sponsored.then(|| view! { <SponsoredBadge until=d.sponsored_until/> })}
@@ -201,26 +198,10 @@ pub fn NewRepoPage() -> impl IntoView {
 /// Admin-only repository settings: Scout image analysis.
 #[component]
 fn RepoSettings(namespace: String, name: String, scout: bool) -> impl IntoView {
-    let action = ServerAction::<crate::program::api::SetScout>::new();
-    let enabled = move || match action.value().get() {
-        Some(Ok((e, _, _))) => e,
-        _ => scout,
-    };
     view! {
         <section class="panel" data-testid="repo-settings">
             <h2>"Repository settings"</h2>
-            <h3>"Image analysis (iEchor Scout)"</h3>
-            <p>{move || if enabled() { "Image analysis is enabled for this repository." } else { "Image analysis is off for this repository." }}</p>
-            {move || action.value().get().and_then(|r| r.ok()).map(|(_, n, limit)| view! {
-                <p class="muted" data-testid="scout-count">{format!("{n} of {limit} repositories in this namespace have it enabled.")}</p>
-            })}
-            <ActionForm action=action>
-                <input type="hidden" name="namespace" value=namespace/>
-                <input type="hidden" name="repository" value=name/>
-                <input type="hidden" name="enabled" value=move || (!enabled()).to_string()/>
-                <ActionError value=action.value()/>
-                <button type="submit" data-testid="scout-toggle">{move || if enabled() { "Disable image analysis" } else { "Enable image analysis" }}</button>
-            </ActionForm>
+            <crate::scout::views::ScoutToggle namespace=namespace name=name enabled=scout/>
         </section>
     }
 }

@@ -4,14 +4,16 @@ use super::SearchPage;
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// Searches public repositories; sponsorship comes from the perks read model.
 #[cfg(feature = "ssr")]
 pub async fn search(
-    state: &crate::state::AppState,
+    state: &crate::core::state::AppState,
     query: &str,
     open_source_only: bool,
     page: usize,
 ) -> crate::error::AppResult<SearchPage> {
-    use std::collections::HashMap;
+    use crate::domain::namespace::{logo_variant_path, shown_logo_file};
+    use crate::domain::{RepoSummary, Timestamp};
     let q = query.trim();
     if q.chars().count() > 100 {
         return Err(AppError::invalid_field(
@@ -26,25 +28,24 @@ pub async fn search(
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let now = state.clock.now();
-    let rules = state.settings.program;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        ns_id: i64,
+        namespace: String,
+        name: String,
+        description: String,
+        pull_count: i64,
+        tag_count: i64,
+        last_pushed_at: Option<i64>,
+        repo_logo: Option<String>,
+        org_logo: Option<String>,
+    }
     let mut tx = state.db.begin().await?;
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-    );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT n.id, n.name, r.name, r.description, r.pull_count,
-                (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id),
-                (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = r.id),
-                r.logo, n.logo
+        "SELECT n.id AS ns_id, n.name AS namespace, r.name, r.description, r.pull_count,
+                (SELECT COUNT(*) FROM tags t WHERE t.repository_id = r.id) AS tag_count,
+                (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = r.id) AS last_pushed_at,
+                r.logo AS repo_logo, n.logo AS org_logo
          FROM repositories r JOIN namespaces n ON n.id = r.namespace_id
          WHERE r.is_private = FALSE
            AND (LOWER(r.name) LIKE $1 ESCAPE '\\' OR LOWER(r.description) LIKE $1 ESCAPE '\\'
@@ -54,39 +55,24 @@ pub async fn search(
     .bind(&like)
     .fetch_all(&mut *tx)
     .await?;
-    let mut perks: HashMap<i64, bool> = HashMap::new();
     let mut hits = Vec::with_capacity(rows.len());
-    for (ns_id, ns, name, description, pulls, tags, last, repo_logo, org_logo) in rows {
-        let sponsored = match perks.get(&ns_id) {
-            Some(s) => *s,
-            None => {
-                let s = crate::program::api::perks_active(
-                    &mut tx,
-                    crate::domain::ids::NamespaceId(ns_id),
-                    now,
-                    &rules,
-                )
-                .await?;
-                perks.insert(ns_id, s);
-                s
-            }
-        };
+    for r in rows {
+        let ns = crate::domain::ids::NamespaceId(r.ns_id);
+        let sponsored = crate::core::perks::of(state, &mut tx, ns).await?.badge();
         if open_source_only && !sponsored {
             continue;
         }
-        hits.push(crate::repo::RepoSummary {
-            namespace: ns,
-            name,
-            description,
+        let logo = shown_logo_file(r.repo_logo.as_deref(), r.org_logo.as_deref(), sponsored);
+        hits.push(RepoSummary {
+            small_logo: logo.map(|f| logo_variant_path(f, 64)),
+            namespace: r.namespace,
+            name: r.name,
+            description: r.description,
             is_private: false,
-            pull_count: pulls,
-            tag_count: tags,
-            last_pushed_at: last.map(crate::domain::Timestamp),
+            pull_count: r.pull_count,
+            tag_count: r.tag_count,
+            last_pushed_at: r.last_pushed_at.map(Timestamp),
             sponsored,
-            small_logo: repo_logo
-                .filter(|_| sponsored)
-                .or(org_logo)
-                .map(|f| crate::logo::variant_path(&f, 64)),
         });
     }
     tx.commit().await?;
@@ -116,6 +102,6 @@ pub async fn search_fn(
     #[server(default)] open_source_only: bool,
     #[server(default)] page: usize,
 ) -> Result<SearchPage, AppError> {
-    let state = crate::state::AppState::current()?;
+    let state = crate::core::state::AppState::current()?;
     search(&state, &q, open_source_only, page.max(1)).await
 }

@@ -4,7 +4,7 @@
 pub mod api;
 pub mod views;
 
-use crate::repo::RepoSummary;
+use crate::domain::RepoSummary;
 use serde::{Deserialize, Serialize};
 
 /// Results per page.

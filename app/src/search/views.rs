@@ -47,10 +47,11 @@ pub fn SearchPage() -> impl IntoView {
         |(q, f, p)| super::api::search_fn(q, f, p),
     );
     view! {
-        <Title text=move || {
+        {move || {
             let (q, _, _) = params.get();
-            if q.is_empty() { "Search — iEchor Hub".to_string() } else { format!("{q} — search — iEchor Hub") }
-        }/>
+            let title = if q.is_empty() { "Search — iEchor Hub".to_string() } else { format!("{q} — search — iEchor Hub") };
+            view! { <Title text=title/> }
+        }}
         <h1>"Explore repositories"</h1>
         <form method="get" action="/search" class="search-form" role="search">
             <input name="q" aria-label="Search repositories" placeholder="Search by name or description"

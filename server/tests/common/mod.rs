@@ -2,10 +2,10 @@
 //! small request builders.
 #![allow(dead_code)]
 
+use app::core::state::{AppState, Settings};
 use app::db::Db;
 use app::domain::Timestamp;
 use app::domain::clock::ManualClock;
-use app::state::{AppState, Settings};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
@@ -69,16 +69,26 @@ impl Resp {
 }
 
 impl TestApp {
+    /// Sends a request; a response (body included) that takes longer than
+    /// 30 s fails the test naming the request, instead of hanging it.
     pub async fn send(&self, req: Request<Body>) -> Resp {
-        let res = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router is infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = to_bytes(res.into_body(), 64 << 20).await.expect("body");
+        let what = format!("{} {}", req.method(), req.uri());
+        let call = async {
+            let res = self
+                .router
+                .clone()
+                .oneshot(req)
+                .await
+                .expect("router is infallible");
+            let status = res.status();
+            let headers = res.headers().clone();
+            let bytes = to_bytes(res.into_body(), 64 << 20).await.expect("body");
+            (status, headers, bytes)
+        };
+        let (status, headers, bytes) =
+            tokio::time::timeout(std::time::Duration::from_secs(30), call)
+                .await
+                .unwrap_or_else(|_| panic!("{what} took longer than 30 s"));
         Resp {
             status,
             headers,
@@ -161,14 +171,11 @@ pub async fn user_with_token(t: &TestApp, name: &str, staff: bool) -> String {
     let id = app::account::api::create_user(&t.state, name, "s3cret-password", staff)
         .await
         .expect("create user");
-    let caller = app::account::auth::Caller {
-        user: Some(app::account::auth::AuthUser {
-            id,
-            name: name.into(),
-            is_staff: staff,
-        }),
-        ..Default::default()
-    };
+    let caller = app::core::caller::Caller::acting_as(app::core::caller::AuthUser {
+        id,
+        name: name.into(),
+        is_staff: staff,
+    });
     app::account::api::create_token(&t.state, &caller, "test", "admin", None)
         .await
         .expect("token")

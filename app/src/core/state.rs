@@ -1,6 +1,10 @@
-//! What every request handler can reach: the database, the clock, the config.
+//! What every request handler can reach: the database, the clock, the
+//! settings, the limiters, the perks cache and blob storage.
 
+use super::limits::Limiter;
+use super::perks::PerksCache;
 use crate::db::Db;
+use crate::domain::ProgramRules;
 use crate::domain::clock::Clock;
 use std::sync::Arc;
 
@@ -10,17 +14,20 @@ pub struct Settings {
     /// Set the `Secure` flag on the session cookie (serve over https).
     pub secure_cookies: bool,
     /// The program's day counts (activity window, renewal window, grace).
-    pub program: crate::program::ProgramRules,
+    pub program: ProgramRules,
     /// The address users reach the hub at, for badge snippets (no trailing slash).
     pub public_url: String,
+    /// How often the program's (idempotent) reminder job runs.
+    pub reminder_interval: std::time::Duration,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             secure_cookies: false,
-            program: crate::program::ProgramRules::default(),
+            program: ProgramRules::default(),
             public_url: "http://127.0.0.1:3000".into(),
+            reminder_interval: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -32,7 +39,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub leptos_options: leptos::config::LeptosOptions,
-    pub sign_in_limits: Arc<crate::account::auth::SignInLimits>,
+    /// Every rate limit of the hub (see [`super::limits::LimitedAction`]).
+    pub limits: Arc<Limiter>,
+    /// Namespaces' sponsorship, cached for a few seconds.
+    pub perks: Arc<PerksCache>,
     /// Blob storage for logos (local directory or S3-compatible).
     pub blobs: Arc<dyn object_store::ObjectStore>,
 }
@@ -44,7 +54,7 @@ impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
 }
 
 impl AppState {
-    /// State with fresh in-memory limiters.
+    /// State with fresh limiters and an empty perks cache.
     pub fn new(
         db: Db,
         clock: Arc<dyn Clock>,
@@ -54,10 +64,11 @@ impl AppState {
     ) -> Self {
         AppState {
             db,
+            limits: Arc::new(Limiter::new(clock.clone())),
             clock,
             settings: Arc::new(settings),
             leptos_options,
-            sign_in_limits: Arc::default(),
+            perks: Arc::default(),
             blobs,
         }
     }

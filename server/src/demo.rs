@@ -1,13 +1,15 @@
 //! Demo data for a first start: enough to click through every page.
 
-use crate::account::{auth, store as accounts};
-use crate::db::Db;
-use crate::domain::Timestamp;
-use crate::domain::ids::UserId;
-use crate::domain::{Rights, clock::DAY_MS};
-use crate::org::store as orgs;
-use crate::program::store as program;
-use crate::repo::store as repos;
+use app::account::{auth, store as accounts};
+use app::core::access::{namespace_by_name, repo_by_name};
+use app::core::audit::{self, Record};
+use app::db::Db;
+use app::domain::Timestamp;
+use app::domain::ids::UserId;
+use app::domain::{Rights, clock::DAY_MS};
+use app::org::store as orgs;
+use app::program::store as program;
+use app::repo::store as repos;
 use sha2::{Digest as _, Sha256};
 
 /// The password of every demo account (listed in the README).
@@ -24,7 +26,7 @@ pub const DEMO_USERS: &[(&str, bool)] = &[
 
 /// Seeds the demo into an empty database. Returns false (and writes nothing)
 /// when the database already holds namespaces.
-pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppError> {
+pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, app::error::AppError> {
     let hash = auth::hash_password(DEMO_PASSWORD.to_string()).await?;
     let mut tx = db.begin().await?;
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM namespaces")
@@ -167,7 +169,7 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
         ),
     ];
     for (org, team, members, team_grants) in grants {
-        let Some(ns) = orgs::namespace_by_name(&mut tx, org).await? else {
+        let Some(ns) = namespace_by_name(&mut tx, org).await? else {
             continue;
         };
         let tid = orgs::insert_team(&mut tx, ns.id(), team, created).await?;
@@ -175,7 +177,7 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
             orgs::add_member(&mut tx, tid, u(m)).await?;
         }
         for (repo, rights) in *team_grants {
-            if let Some(r) = repos::repo_by_name(&mut tx, ns.id(), repo).await? {
+            if let Some(r) = repo_by_name(&mut tx, ns.id(), repo).await? {
                 orgs::set_grant(&mut tx, tid, r.id(), *rights).await?;
             }
         }
@@ -185,7 +187,7 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
         ("alice", "hello-world", "The smallest useful image", false),
         ("bobby", "toolbox", "Personal debugging tools", true),
     ] {
-        if let Some(ns) = orgs::namespace_by_name(&mut tx, user).await? {
+        if let Some(ns) = namespace_by_name(&mut tx, user).await? {
             let rid = repos::insert_repo(&mut tx, ns.id(), name, desc, private, created).await?;
             repos::upsert_tag(
                 &mut tx,
@@ -222,10 +224,10 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
         ("tinyproj", "bobby", "tiny-http", "MIT", 3, None),
     ];
     for (org, owner, project, license, applied, approved) in apps {
-        let Some(ns) = orgs::namespace_by_name(&mut tx, org).await? else {
+        let Some(ns) = namespace_by_name(&mut tx, org).await? else {
             continue;
         };
-        let form = crate::program::ApplicationForm {
+        let form = app::program::ApplicationForm {
             project_name: project.to_string(),
             website: format!("https://{org}.example.org"),
             source_url: format!("https://github.com/{org}/{org}"),
@@ -239,42 +241,39 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, crate::error::AppErro
         };
         let at = now.plus_days(-applied);
         let id = program::insert_application(&mut tx, ns.id(), false, &form, u(owner), at).await?;
-        program::audit(
-            &mut tx,
-            ns.id(),
-            Some(id),
-            Some(u(owner)),
-            "submitted",
-            project,
-            at,
-        )
-        .await?;
+        let record = Record {
+            namespace: ns.id(),
+            application: Some(id),
+            actor: Some(u(owner)),
+            action: "submitted",
+            detail: project,
+        };
+        audit::record(&mut tx, record, at).await?;
         if let Some(days) = approved {
             let on = now.plus_days(-days);
             let expires = on.plus_years(1);
             program::decide(
                 &mut tx,
                 id,
-                crate::program::ApplicationStatus::Submitted,
-                crate::program::ApplicationStatus::Approved,
+                app::program::ApplicationStatus::Submitted,
+                app::program::ApplicationStatus::Approved,
                 reviewer,
                 on,
             )
             .await?;
             program::upsert_membership(&mut tx, ns.id(), on, expires, on).await?;
-            program::audit(
-                &mut tx,
-                ns.id(),
-                Some(id),
-                Some(reviewer),
-                "approved",
-                &format!(
-                    "Welcome to the program! (Membership until {}.)",
-                    expires.date()
-                ),
-                on,
-            )
-            .await?;
+            let detail = format!(
+                "Welcome to the program! (Membership until {}.)",
+                expires.date()
+            );
+            let record = Record {
+                namespace: ns.id(),
+                application: Some(id),
+                actor: Some(reviewer),
+                action: "approved",
+                detail: &detail,
+            };
+            audit::record(&mut tx, record, on).await?;
         }
     }
     tx.commit().await?;

@@ -1,0 +1,330 @@
+//! Who is calling: a session cookie or a bearer token, resolved once per
+//! request into a [`Caller`], with the checks every action starts with.
+
+use crate::core::state::AppState;
+use crate::db::Tx;
+use crate::domain::ids::{TokenId, UserId};
+use crate::domain::{Rights, Timestamp};
+use crate::error::{AppError, AppResult, ErrorKind};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use sha2::{Digest as _, Sha256};
+use std::net::IpAddr;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "hub_session";
+/// Prefix that makes a leaked token easy to recognise and scan for.
+pub const TOKEN_PREFIX: &str = "hubpat_";
+
+/// A signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub name: String,
+    pub is_staff: bool,
+}
+
+/// The caller of a request: maybe a user, maybe through a scoped token.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub user: Option<AuthUser>,
+    /// Set when the request authenticated with an access token.
+    pub token_scope: Option<Rights>,
+    /// The session cookie's hash, when the request came with a live session.
+    pub session_hash: Option<String>,
+    pub ip: Option<IpAddr>,
+}
+
+impl Caller {
+    /// A caller acting as `user` with a full session's rights (CLI, tests).
+    pub fn acting_as(user: AuthUser) -> Caller {
+        Caller {
+            user: Some(user),
+            ..Caller::default()
+        }
+    }
+    /// The user, or 401.
+    pub fn require_user(&self) -> AppResult<&AuthUser> {
+        self.user.as_ref().ok_or_else(AppError::unauthenticated)
+    }
+    /// The user's id, when signed in.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user.as_ref().map(|u| u.id)
+    }
+    /// The caller is a program reviewer.
+    pub fn is_staff(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_staff)
+    }
+    /// Refuses a token whose scope is below `min` (sessions are unscoped).
+    pub fn require_scope(&self, min: Rights) -> AppResult<()> {
+        match self.token_scope {
+            Some(s) if s < min => Err(AppError::forbidden(format!(
+                "This access token has the “{s}” scope; this action needs “{min}”."
+            ))),
+            _ => Ok(()),
+        }
+    }
+    /// Account management (tokens, passwords) needs a session or an admin-scoped token.
+    pub fn require_account_access(&self) -> AppResult<&AuthUser> {
+        let u = self.require_user()?;
+        match self.token_scope {
+            Some(s) if s < Rights::Admin => Err(AppError::forbidden(format!(
+                "This token has the “{s}” scope; managing the account needs an admin-scoped token or a signed-in session."
+            ))),
+            _ => Ok(u),
+        }
+    }
+    /// Staff only (program reviewers), with at least a write-scoped token.
+    pub fn require_staff(&self) -> AppResult<&AuthUser> {
+        let me = self.require_user()?;
+        if !me.is_staff {
+            return Err(AppError::forbidden(
+                "Only program reviewers (staff) can review applications.",
+            ));
+        }
+        self.require_scope(Rights::Write)?;
+        Ok(me)
+    }
+}
+
+/// SHA-256 of a secret, hex: what we store for sessions and tokens.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    name: String,
+    #[sqlx(try_from = "crate::db::Flag")]
+    is_staff: bool,
+}
+
+impl UserRow {
+    fn user(self) -> AuthUser {
+        AuthUser {
+            id: UserId(self.id),
+            name: self.name,
+            is_staff: self.is_staff,
+        }
+    }
+}
+
+async fn session_user(
+    tx: &mut Tx<'_>,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.name, u.is_staff FROM sessions s
+         JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now.0)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenUserRow {
+    token_id: i64,
+    token_name: String,
+    #[sqlx(try_from = "String")]
+    scope: Rights,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+async fn token_user(
+    tx: &mut Tx<'_>,
+    token_hash: &str,
+) -> Result<Option<TokenUserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id AS token_id, t.name AS token_name, t.scope, t.expires_at, t.last_used_at,
+                t.revoked_at, u.id, u.name, u.is_staff
+         FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+async fn touch_token(tx: &mut Tx<'_>, id: TokenId, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now.0)
+        .bind(id.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Resolves the caller from request headers. A bad bearer token is an error
+/// (401 naming the problem); a stale session cookie just means anonymous.
+pub async fn caller_from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+) -> AppResult<Caller> {
+    let now = state.clock.now();
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let raw = auth.to_str().unwrap_or("");
+        let Some(token) = raw
+            .strip_prefix("Bearer ")
+            .or_else(|| raw.strip_prefix("bearer "))
+        else {
+            return Err(AppError::new(
+                ErrorKind::Unauthenticated,
+                "Send the access token as `Authorization: Bearer <token>`.",
+            ));
+        };
+        return caller_from_token(state, token.trim(), now, ip).await;
+    }
+    let anonymous = Caller {
+        ip,
+        ..Caller::default()
+    };
+    let Some(secret) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(anonymous);
+    };
+    let hash = hash_secret(&secret);
+    let mut tx = state.db.begin().await?;
+    let row = session_user(&mut tx, &hash, now).await?;
+    tx.commit().await?;
+    Ok(match row {
+        Some(u) => Caller {
+            user: Some(u.user()),
+            token_scope: None,
+            session_hash: Some(hash),
+            ip,
+        },
+        None => anonymous,
+    })
+}
+
+async fn caller_from_token(
+    state: &AppState,
+    token: &str,
+    now: Timestamp,
+    ip: Option<IpAddr>,
+) -> AppResult<Caller> {
+    let refused = |m: String| AppError::new(ErrorKind::Unauthenticated, m);
+    let invalid = || {
+        refused(
+            "This access token is not valid. Create a new one under Settings → Access tokens."
+                .into(),
+        )
+    };
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+        return Err(invalid());
+    }
+    let mut tx = state.db.begin().await?;
+    let Some(row) = token_user(&mut tx, &hash_secret(token)).await? else {
+        return Err(invalid());
+    };
+    if let Some(at) = row.revoked_at {
+        return Err(refused(format!(
+            "The access token “{}” was revoked on {}. Create a new one under Settings → Access tokens.",
+            row.token_name,
+            Timestamp(at).date()
+        )));
+    }
+    if let Some(exp) = row.expires_at.filter(|e| *e <= now.0) {
+        return Err(refused(format!(
+            "The access token “{}” expired on {}. Create a new one under Settings → Access tokens.",
+            row.token_name,
+            Timestamp(exp).date()
+        )));
+    }
+    // Stamp use at most once a minute, to keep reads cheap.
+    if row.last_used_at.is_none_or(|t| now.0 - t > 60_000) {
+        touch_token(&mut tx, TokenId(row.token_id), now).await?;
+    }
+    tx.commit().await?;
+    Ok(Caller {
+        user: Some(row.user.user()),
+        token_scope: Some(row.scope),
+        session_hash: None,
+        ip,
+    })
+}
+
+/// The caller of the current server function.
+pub async fn current_caller() -> AppResult<Caller> {
+    let state = AppState::current()?;
+    let parts = leptos::prelude::use_context::<Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from server function context");
+        AppError::internal()
+    })?;
+    let ip = client_ip(&parts);
+    caller_from_headers(&state, &parts.headers, ip).await
+}
+
+/// The peer address (the server is meant to run behind one trusted proxy at most;
+/// `X-Forwarded-For` is not trusted here).
+pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+impl axum::extract::FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ip = client_ip(parts);
+        caller_from_headers(state, &parts.headers, ip).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn cookies_parse() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hub_session=abc; b=2"),
+        );
+        assert_eq!(cookie_value(&h, SESSION_COOKIE), Some("abc".into()));
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn secrets_hash_to_hex() {
+        assert_eq!(hash_secret("x").len(), 64);
+        assert_ne!(hash_secret("x"), hash_secret("y"));
+    }
+
+    #[test]
+    fn scopes_cap_actions() {
+        let c = Caller {
+            token_scope: Some(Rights::Read),
+            ..Caller::default()
+        };
+        assert_eq!(
+            c.require_scope(Rights::Write).map_err(|e| e.status()),
+            Err(403)
+        );
+        assert!(c.require_scope(Rights::Read).is_ok());
+        assert!(Caller::default().require_scope(Rights::Admin).is_ok());
+    }
+}
