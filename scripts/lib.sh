@@ -61,6 +61,14 @@ ensure_chromium() {
     fi
 }
 
+ensure_wrk() {
+    if ! command -v wrk >/dev/null 2>&1; then
+        step "installing Debian's wrk for the load smoke test"
+        sudo_if_needed apt-get update -q
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
+    fi
+}
+
 postgres_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 
 ensure_postgres() {

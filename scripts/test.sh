@@ -6,12 +6,13 @@
 # 127.0.0.1:5432) and runs every check: cargo fmt, the layer check, clippy
 # (-D warnings) for the ssr and the hydrate build, the Rust tests on SQLite and
 # PostgreSQL (cargo nextest: one process per test, each killed and named after
-# 2 minutes), then the Playwright tests in headless Chromium against the freshly
-# built server.
+# 2 minutes), a 5-second load smoke test that fails on any server panic
+# (scripts/load-smoke.sh, Debian's wrk), then the Playwright tests in headless
+# Chromium against the freshly built server.
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +21,7 @@ ensure_wasm_target
 ensure_wasm_bindgen
 ensure_nextest
 ensure_chromium
+ensure_wrk
 ensure_npm
 ensure_postgres
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -40,6 +42,9 @@ step "Rust tests (SQLite and PostgreSQL)"
 cargo nextest run -p app -p server --features app/ssr --profile ci
 
 build_site debug
+
+step "load smoke test (wrk, 16 connections; fails on any panic or error answer)"
+scripts/load-smoke.sh "$CARGO_TARGET_DIR/debug/server" 5
 
 step "browser tests (Playwright, Debian chromium)"
 export HUB_SERVER_BIN="$CARGO_TARGET_DIR/debug/server"
