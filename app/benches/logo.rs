@@ -2,7 +2,7 @@
 //! validation + re-encode of 1000×1000 PNG and JPEG, and refusing the
 //! 30000×30000 decompression bomb (time and peak extra memory).
 //!
-//! `cargo bench -p app --features ssr --bench logo`
+//! `cargo bench -p app --features testing --bench logo`
 
 use app::logo::fixtures;
 use app::logo::process::process;

@@ -17,7 +17,9 @@ pub async fn stats(tx: &mut Tx<'_>) -> Result<HubStats, sqlx::Error> {
     })
 }
 
-#[cfg(test)]
+/// Needs the `testing` feature (fresh databases); `scripts/test.sh` builds
+/// the app's tests with it.
+#[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::*;
 

@@ -525,6 +525,12 @@ mod rest {
 #[cfg(feature = "ssr")]
 pub use rest::routes;
 
+/// The program's configured day counts (activity, renewal window, grace).
+#[server(name = GetProgramRules, endpoint = "program_rules")]
+pub async fn program_rules() -> Result<super::ProgramRules, AppError> {
+    Ok(crate::core::state::AppState::current()?.settings.program)
+}
+
 /// The program page of a namespace.
 #[server(name = ProgramOverviewFn, endpoint = "program_overview")]
 pub async fn program_overview(namespace: String) -> Result<ProgramOverview, AppError> {

@@ -43,8 +43,10 @@ pub fn due_stage(expires: Timestamp, now: Timestamp, rules: &ProgramRules) -> Op
             earlier: all.collect(),
         }),
         MembershipStatus::Active | MembershipStatus::RenewalDue => {
+            // A reminder asks owners to renew, so none before renewal opens.
             let passed: Vec<ReminderStage> = REMINDER_DAYS
                 .iter()
+                .filter(|d| **d <= rules.renewal_window_days)
                 .filter(|d| now.0 >= expires.0 - *d * DAY_MS)
                 .map(|d| ReminderStage::DaysBefore(*d))
                 .collect();
@@ -162,5 +164,13 @@ mod tests {
             due.earlier,
             vec![ReminderStage::DaysBefore(45), ReminderStage::DaysBefore(30)]
         );
+        // A shorter renewal window: no reminder before renewal opens.
+        let short = ProgramRules {
+            renewal_window_days: 30,
+            ..rules
+        };
+        assert_eq!(due_stage(exp, Timestamp(exp.0 - 40 * DAY_MS), &short), None);
+        let due = due_stage(exp, Timestamp(exp.0 - 30 * DAY_MS), &short).expect("due");
+        assert_eq!(due.stage, ReminderStage::DaysBefore(30));
     }
 }

@@ -12,6 +12,27 @@ use leptos_router::hooks::use_params_map;
 /// `/program`: the program as publishers read it.
 #[component]
 pub fn ProgramInfoPage() -> impl IntoView {
+    // The operator's configured day counts; the defaults until they arrive.
+    let rules = Resource::new_blocking(|| (), |_| super::api::program_rules());
+    let rules = move || {
+        rules
+            .get()
+            .and_then(|r| r.ok())
+            .unwrap_or_default()
+    };
+    let reminders = move || {
+        let window = rules().renewal_window_days;
+        let days = super::REMINDER_DAYS
+            .iter()
+            .filter(|d| **d <= window)
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>();
+        match days.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            Some((last, _)) => last.clone(),
+            None => String::new(),
+        }
+    };
     view! {
         <Title text="Sponsored Open Source program — iEchor Hub"/>
         <h1>"iEchor-Sponsored Open Source program"</h1>
@@ -26,11 +47,20 @@ pub fn ProgramInfoPage() -> impl IntoView {
                 <li><strong>"Repository logo"</strong>" — upload a PNG or JPEG logo per repository (120×120 to 1000×1000 pixels, up to 5 MB) that overrides the organization logo."</li>
                 <li><strong>"Verified Sponsored OSS badge"</strong>" — on the organization, every repository, search results, and an embeddable badge for your README."</li>
                 <li><strong>"Insights and analytics"</strong>" — pulls by tag and digest, by region, cloud provider and client; choose the time span and export a summary or the raw data."</li>
-                <li><strong>"iEchor Scout"</strong>" — enable image analysis on up to 100 repositories for free."</li>
+                <li><strong>"iEchor Scout"</strong>{format!(" — enable image analysis on up to {} repositories for free.", crate::domain::membership::SCOUT_LIMIT_SPONSORED)}</li>
                 <li><strong>"No rate limits"</strong>" — program members and everyone pulling the namespace's public images get unlimited pulls and egress."</li>
                 <li><strong>"Discoverability"</strong>" — a search filter for Sponsored OSS, and sponsored repositories rank first among equally relevant results."</li>
             </ul>
-            <p>"The benefits last one year; renew every year while the project meets the requirements. We remind owners 45, 30, 7 and 1 days before the end, and perks keep working for a 14-day grace period."</p>
+            <Transition fallback=|| ()>
+                {move || view! {
+                    <p>{format!(
+                        "The benefits last one year; renew every year while the project meets the requirements. Renewal opens {} days before the end; we remind owners {} days before the end, and perks keep working for a {}-day grace period.",
+                        rules().renewal_window_days,
+                        reminders(),
+                        rules().grace_days
+                    )}</p>
+                }}
+            </Transition>
         </section>
         <section class="panel">
             <h2>"Who is eligible"</h2>
@@ -38,7 +68,7 @@ pub fn ProgramInfoPage() -> impl IntoView {
             <ul>
                 <li>"shares its namespace in public repositories;"</li>
                 <li>"meets the Open Source Initiative's definition: every license in its SPDX expression is OSI-approved;"</li>
-                <li>"is in active development: a tag pushed to a public repository within the last 180 days;"</li>
+                <li>{move || format!("is in active development: a tag pushed to a public repository within the last {} days;", rules().activity_days)}</li>
                 <li>"has no pathway to commercialization."</li>
             </ul>
         </section>
