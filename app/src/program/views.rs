@@ -14,12 +14,7 @@ use leptos_router::hooks::use_params_map;
 pub fn ProgramInfoPage() -> impl IntoView {
     // The operator's configured day counts; the defaults until they arrive.
     let rules = Resource::new_blocking(|| (), |_| super::api::program_rules());
-    let rules = move || {
-        rules
-            .get()
-            .and_then(|r| r.ok())
-            .unwrap_or_default()
-    };
+    let rules = move || rules.get().and_then(|r| r.ok()).unwrap_or_default();
     let reminders = move || {
         let window = rules().renewal_window_days;
         let days = super::REMINDER_DAYS
