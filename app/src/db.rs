@@ -28,7 +28,8 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 /// Why the database could not be opened or migrated.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("unsupported database URL “{0}”: use sqlite://PATH or postgres://USER@HOST/DB")]
+    /// Holds only the URL's scheme: a URL may carry a password.
+    #[error("unsupported database URL scheme “{0}”: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
@@ -45,7 +46,8 @@ impl Db {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(DbError::UnsupportedUrl(url.to_string()));
+            let scheme = url.split_once(':').map_or("(none)", |(s, _)| s);
+            return Err(DbError::UnsupportedUrl(scheme.chars().take(20).collect()));
         };
         let max = match backend {
             Backend::Sqlite => 4,

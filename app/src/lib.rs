@@ -60,7 +60,11 @@ pub fn routes() -> axum::Router<core::state::AppState> {
 /// Every registered background job; the server runs them all.
 #[cfg(feature = "ssr")]
 pub fn jobs() -> Vec<core::jobs::Job> {
-    vec![program::jobs::REMINDERS, core::limits::PRUNE]
+    vec![
+        program::jobs::REMINDERS,
+        logo::jobs::COLLECT,
+        core::limits::PRUNE,
+    ]
 }
 
 use leptos::prelude::*;
@@ -70,8 +74,17 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
 };
 
-/// The HTML document around the app, rendered on the server.
+/// The HTML document around the app, rendered on the server. It also sets
+/// the page's Content-Security-Policy, which allows this render's nonce.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(v) = axum::http::HeaderValue::from_str(&core::http::page_csp(&nonce))
+    {
+        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

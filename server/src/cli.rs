@@ -102,10 +102,20 @@ pub async fn open_db(config: &Config) -> Result<Db, String> {
     Ok(db)
 }
 
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://…{}", &url[..s], &url[at..]),
-        _ => url.to_string(),
+/// The database URL without its password, for messages and logs.
+pub fn redact(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        // Unparseable: show only the scheme.
+        Err(_) => match raw.split_once(':') {
+            Some((scheme, _)) => format!("{scheme}:…"),
+            None => "(unreadable database URL)".to_string(),
+        },
     }
 }
 

@@ -59,6 +59,21 @@ pub struct Config {
     #[arg(long, env = "HUB_GRACE_DAYS", default_value_t = 14, global = true)]
     pub grace_days: i64,
 
+    /// Proxies (comma-separated CIDRs, e.g. `10.0.0.0/8,::1/128`) whose
+    /// `X-Forwarded-For` / `Forwarded` headers name the client. Default: none,
+    /// the socket address is the client.
+    #[arg(long, env = "HUB_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
+
+    /// Organizations one account may own.
+    #[arg(
+        long,
+        env = "HUB_MAX_ORGS_PER_USER",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_orgs_per_user: i64,
+
     /// How often the reminder job runs, in seconds (it is idempotent).
     #[arg(
         long,
@@ -102,12 +117,33 @@ impl Config {
             }
             None => format!("http://{}", self.addr),
         };
+        let trusted_proxies = self
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!("HUB_TRUSTED_PROXIES: “{p}” is not an address or CIDR range")
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(1..=10_000).contains(&self.max_orgs_per_user) {
+            return Err(format!(
+                "HUB_MAX_ORGS_PER_USER must be from 1 to 10000, not {}",
+                self.max_orgs_per_user
+            ));
+        }
         if self.reminder_interval_secs == 0 {
             return Err("HUB_REMINDER_INTERVAL_SECS must be at least 1".into());
         }
         Ok(app::core::state::Settings {
             secure_cookies: self.secure_cookies,
             reminder_interval: std::time::Duration::from_secs(self.reminder_interval_secs),
+            trusted_proxies,
+            max_orgs_per_user: self.max_orgs_per_user,
             program: app::domain::ProgramRules {
                 activity_days: self.activity_days,
                 renewal_window_days: self.renewal_window_days,

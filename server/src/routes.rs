@@ -18,6 +18,12 @@ use tower_http::timeout::TimeoutLayer;
 
 /// The longest a page may take to render before the server answers 503.
 pub const RENDER_DEADLINE: Duration = Duration::from_secs(15);
+/// The longest any other request may take (logo uploads included).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// Server-function bodies (form fields): generous for every form we have.
+pub const SERVER_FN_BODY_MAX: usize = 64 * 1024;
+/// The logo upload server function: the 5 MiB image plus the form around it.
+pub const UPLOAD_BODY_MAX: usize = app::logo::MAX_BYTES as usize + 64 * 1024;
 
 /// The page routes, generated once per process: generating them renders the
 /// app with a process-wide "do not load resources" flag set
@@ -45,17 +51,91 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             RENDER_DEADLINE,
         ));
-    Router::new()
+    let api = Router::new()
         .route("/healthz", get(healthz))
         .merge(app::routes())
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
         )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            app::core::http::JSON_BODY_MAX,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_DEADLINE,
+        ));
+    Router::new()
+        .merge(api)
         .merge(pages)
+        .layer(axum::middleware::from_fn(server_fn_body_limit))
         .layer(axum::middleware::from_fn(error_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            app::core::origin::guard,
+        ))
+        .layer(axum::middleware::from_fn(app::core::http::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            app::core::http::security_headers,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// Server functions read their bodies themselves (axum's `DefaultBodyLimit`
+/// does not reach them): refuse a declared length over the limit at once,
+/// count the bytes of any other body as they arrive, and answer 413 when the
+/// count passes the limit (chunked bodies included).
+async fn server_fn_body_limit(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    use futures::StreamExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let path = req.uri().path();
+    if !path.starts_with("/api/") || path.starts_with("/api/v1/") {
+        return next.run(req).await;
+    }
+    let limit = if path == "/api/upload_logo" {
+        UPLOAD_BODY_MAX
+    } else {
+        SERVER_FN_BODY_MAX
+    };
+    let too_large = || {
+        AppError::new(
+            app::error::ErrorKind::PayloadTooLarge,
+            format!("The request body is larger than {limit} bytes, the most this endpoint reads."),
+        )
+        .into_response()
+    };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return too_large();
+    }
+    let seen = Arc::new(AtomicUsize::new(0));
+    let over = Arc::new(AtomicBool::new(false));
+    let (parts, body) = req.into_parts();
+    let counted = {
+        let (seen, over) = (seen.clone(), over.clone());
+        body.into_data_stream().map(move |chunk| {
+            let chunk = chunk?;
+            if seen.fetch_add(chunk.len(), Ordering::SeqCst) + chunk.len() > limit {
+                over.store(true, Ordering::SeqCst);
+                return Err(axum::Error::new("request body over the limit"));
+            }
+            Ok(chunk)
+        })
+    };
+    let res = next
+        .run(Request::from_parts(parts, Body::from_stream(counted)))
+        .await;
+    if over.load(Ordering::SeqCst) {
+        return too_large();
+    }
+    res
 }
 
 /// A handler panicked: log it loudly and answer the opaque 500.

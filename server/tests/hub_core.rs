@@ -177,6 +177,7 @@ app::both_backends! {
         // Malformed bodies: 400 with the JSON error shape.
         let r = t.send(axum::http::Request::post("/api/v1/orgs")
             .header("content-type", "application/json")
+            .header("sec-fetch-site", "same-origin")
             .header("cookie", alice.trim_start_matches("cookie:"))
             .body(axum::body::Body::from("{not json")).expect("req")).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);

@@ -32,9 +32,17 @@ mod service {
         let name = NamespaceName::parse(name).map_err(|m| AppError::invalid_field("name", m))?;
         super::super::validate_password(password)
             .map_err(|m| AppError::invalid_field("password", m))?;
+        {
+            let mut tx = state.db.begin().await?;
+            let taken_already = name_taken(&mut tx, name.as_str()).await?;
+            tx.commit().await?;
+            if taken_already {
+                return Err(taken(name.as_str()));
+            }
+        }
         let hash = auth::hash_password(password.to_string()).await?;
         let now = state.clock.now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         if name_taken(&mut tx, name.as_str()).await? {
             return Err(taken(name.as_str()));
         }
@@ -45,28 +53,64 @@ mod service {
         Ok(id)
     }
 
-    /// Checks the credentials (throttled) and opens a session; returns its secret.
+    /// Throttles new accounts per network address; runs before any hashing.
+    pub fn check_sign_up(state: &AppState, ip: Option<std::net::IpAddr>) -> AppResult<()> {
+        match ip {
+            Some(ip) => state
+                .limits
+                .check(LimitedAction::SignUpPerAddress, &ip.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens a session for the user; returns its secret (for the cookie).
+    pub async fn open_session(state: &AppState, user: UserId) -> AppResult<String> {
+        let secret = auth::random_secret(43);
+        let now = state.clock.now();
+        let mut tx = state.db.begin().await?;
+        store::insert_session(
+            &mut tx,
+            &auth::hash_secret(&secret),
+            user,
+            now,
+            now.plus_days(auth::SESSION_DAYS),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Checks the credentials (throttled per address, and per account from
+    /// that address) and opens a session; returns the user and its secret.
     pub async fn sign_in(
         state: &AppState,
         name: &str,
         password: &str,
         ip: Option<std::net::IpAddr>,
-    ) -> AppResult<(UserId, String)> {
-        let name = name.trim();
-        if let Some(ip) = ip {
-            state
-                .limits
-                .check(LimitedAction::SignInPerAddress, &ip.to_string())?;
-        }
-        state.limits.check(LimitedAction::SignInPerAccount, name)?;
+    ) -> AppResult<(store::UserRow, String)> {
         let wrong = || {
             AppError::new(
                 crate::error::ErrorKind::Unauthenticated,
                 "The user name or password is not right.",
             )
         };
+        // Only a valid name becomes a limiter key (bounded, no junk keys).
+        let name = NamespaceName::parse(name).map_err(|_| wrong())?;
+        match ip {
+            Some(ip) => {
+                state
+                    .limits
+                    .check(LimitedAction::SignInPerAddress, &ip.to_string())?;
+                state
+                    .limits
+                    .check(LimitedAction::SignInPerAccount, &format!("{name}|{ip}"))?;
+            }
+            None => state
+                .limits
+                .check(LimitedAction::SignInPerAccount, name.as_str())?,
+        }
         let mut tx = state.db.begin().await?;
-        let user = store::user_by_name(&mut tx, name).await?;
+        let user = store::user_by_name(&mut tx, name.as_str()).await?;
         tx.commit().await?;
         let Some(user) = user else {
             // Same work as a real check, so timing does not reveal which names exist.
@@ -76,19 +120,8 @@ mod service {
         if !auth::verify_password(password.to_string(), user.password_hash.clone()).await? {
             return Err(wrong());
         }
-        let secret = auth::random_secret(43);
-        let now = state.clock.now();
-        let mut tx = state.db.begin().await?;
-        store::insert_session(
-            &mut tx,
-            &auth::hash_secret(&secret),
-            UserId(user.id),
-            now,
-            now.plus_days(auth::SESSION_DAYS),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok((UserId(user.id), secret))
+        let secret = open_session(state, UserId(user.id)).await?;
+        Ok((user, secret))
     }
 
     pub async fn sign_out(state: &AppState, caller: &Caller) -> AppResult<()> {
@@ -100,15 +133,22 @@ mod service {
         Ok(())
     }
 
+    /// Changes the password and ends every other session; with
+    /// `revoke_tokens`, also revokes every access token of the account.
     pub async fn change_password(
         state: &AppState,
         caller: &Caller,
         current: &str,
         new: &str,
+        revoke_tokens: bool,
     ) -> AppResult<()> {
         let me = caller.require_account_access()?;
         super::super::validate_password(new)
             .map_err(|m| AppError::invalid_field("new_password", m))?;
+        state.limits.check(
+            LimitedAction::PasswordChangePerAccount,
+            &me.id.0.to_string(),
+        )?;
         let mut tx = state.db.begin().await?;
         let row = store::user_by_id(&mut tx, me.id)
             .await?
@@ -125,6 +165,9 @@ mod service {
         store::set_password(&mut tx, me.id, &hash).await?;
         store::delete_other_sessions(&mut tx, me.id, caller.session_hash.as_deref().unwrap_or(""))
             .await?;
+        if revoke_tokens {
+            store::revoke_all_tokens(&mut tx, me.id, state.clock.now()).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -141,6 +184,19 @@ mod service {
             .map_err(|m| AppError::invalid_field("name", m))?;
         let scope = Rights::parse_grant(scope).map_err(|m| AppError::invalid_field("scope", m))?;
         let now = state.clock.now();
+        let expires = expires_in_days.map(|d| now.plus_days(d));
+        // A token never mints a token that outlives it.
+        if let Some(limit) = caller.token_expires_at
+            && expires.is_none_or(|e| e > limit)
+        {
+            return Err(AppError::invalid_field(
+                "expires_in_days",
+                format!(
+                    "The access token you are using expires on {}; a token made with it must expire by then.",
+                    limit.date()
+                ),
+            ));
+        }
         let secret = format!("{}{}", auth::TOKEN_PREFIX, auth::random_secret(40));
         let mut tx = state.db.begin().await?;
         let row = store::insert_token(
@@ -150,7 +206,7 @@ mod service {
             scope,
             &auth::hash_secret(&secret),
             now,
-            expires_in_days.map(|d| now.plus_days(d)),
+            expires,
         )
         .await?;
         tx.commit().await?;
@@ -207,10 +263,12 @@ mod service {
 }
 
 #[cfg(feature = "ssr")]
-fn set_cookie(v: axum::http::HeaderValue) {
+fn set_cookie(v: Result<axum::http::HeaderValue, AppError>) -> Result<(), AppError> {
+    let v = v?;
     if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
         r.append_header(axum::http::header::SET_COOKIE, v);
     }
+    Ok(())
 }
 
 /// Who is signed in (none when anonymous).
@@ -225,12 +283,10 @@ pub async fn whoami() -> Result<Option<SessionUser>, AppError> {
 pub async fn sign_up(name: String, password: String) -> Result<SessionUser, AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
-    create_user(&state, &name, &password, false).await?;
-    let (_, secret) = sign_in(&state, &name, &password, caller.ip).await?;
-    set_cookie(super::auth::session_cookie(
-        &secret,
-        state.settings.secure_cookies,
-    ));
+    check_sign_up(&state, caller.ip)?;
+    let id = create_user(&state, &name, &password, false).await?;
+    let secret = open_session(&state, id).await?;
+    set_cookie(super::auth::session_cookie(&secret, &state.settings))?;
     Ok(SessionUser {
         name: name.trim().to_string(),
         is_staff: false,
@@ -242,17 +298,11 @@ pub async fn sign_up(name: String, password: String) -> Result<SessionUser, AppE
 pub async fn sign_in_fn(name: String, password: String) -> Result<SessionUser, AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
-    let (_, secret) = sign_in(&state, &name, &password, caller.ip).await?;
-    set_cookie(super::auth::session_cookie(
-        &secret,
-        state.settings.secure_cookies,
-    ));
-    let mut tx = state.db.begin().await?;
-    let u = super::store::user_by_name(&mut tx, name.trim()).await?;
-    tx.commit().await?;
+    let (user, secret) = sign_in(&state, &name, &password, caller.ip).await?;
+    set_cookie(super::auth::session_cookie(&secret, &state.settings))?;
     Ok(SessionUser {
-        name: name.trim().to_string(),
-        is_staff: u.is_some_and(|u| u.is_staff),
+        name: user.name,
+        is_staff: user.is_staff,
     })
 }
 
@@ -262,9 +312,7 @@ pub async fn sign_out_fn() -> Result<(), AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
     sign_out(&state, &caller).await?;
-    set_cookie(super::auth::clear_session_cookie(
-        state.settings.secure_cookies,
-    ));
+    set_cookie(super::auth::clear_session_cookie(&state.settings))?;
     Ok(())
 }
 
@@ -273,10 +321,18 @@ pub async fn sign_out_fn() -> Result<(), AppError> {
 pub async fn change_password_fn(
     current_password: String,
     new_password: String,
+    #[server(default)] revoke_tokens: bool,
 ) -> Result<(), AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
-    change_password(&state, &caller, &current_password, &new_password).await
+    change_password(
+        &state,
+        &caller,
+        &current_password,
+        &new_password,
+        revoke_tokens,
+    )
+    .await
 }
 
 /// Creates a personal access token; the secret is in the answer only.

@@ -2,6 +2,7 @@
 //! session cookie. Resolving who is calling lives in `core::caller`.
 
 pub use crate::core::caller::{SESSION_COOKIE, TOKEN_PREFIX, hash_secret};
+use crate::core::state::Settings;
 use crate::error::{AppError, AppResult};
 use axum::http::HeaderValue;
 use rand::Rng;
@@ -24,8 +25,26 @@ fn argon2() -> argon2::Argon2<'static> {
     argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
 }
 
+/// At most one argon2 run per core at a time (each takes 19 MiB), so a burst
+/// of sign-ins queues instead of exhausting memory.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(n)
+    })
+}
+
+async fn hashing_permit() -> AppResult<tokio::sync::SemaphorePermit<'static>> {
+    hashing_permits().acquire().await.map_err(|e| {
+        tracing::error!(error = %e, "password hashing semaphore closed");
+        AppError::internal()
+    })
+}
+
 /// Hashes a password on a blocking thread.
 pub async fn hash_password(password: String) -> AppResult<String> {
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHasher, SaltString};
         let bytes: [u8; 16] = rand::random();
@@ -46,6 +65,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 
 /// Checks a password against a stored hash on a blocking thread.
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
         match PasswordHash::new(&hash) {
@@ -61,23 +81,37 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
     .await?
 }
 
-/// The `Set-Cookie` value that starts a session.
-pub fn session_cookie(secret: &str, secure: bool) -> HeaderValue {
-    let max_age = SESSION_DAYS * 24 * 3600;
-    let s = format!(
-        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
+fn cookie_header(c: cookie::Cookie<'_>) -> AppResult<HeaderValue> {
+    HeaderValue::from_str(&c.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "session cookie could not be built");
+        AppError::internal()
+    })
+}
+
+fn base_cookie(value: String, settings: &Settings) -> cookie::CookieBuilder<'static> {
+    cookie::Cookie::build((settings.session_cookie_name(), value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(settings.cookie_secure())
+}
+
+/// The `Set-Cookie` value that starts a session (`__Host-` and `Secure` over https).
+pub fn session_cookie(secret: &str, settings: &Settings) -> AppResult<HeaderValue> {
+    cookie_header(
+        base_cookie(secret.to_string(), settings)
+            .max_age(cookie::time::Duration::days(SESSION_DAYS))
+            .build(),
+    )
 }
 
 /// The `Set-Cookie` value that ends a session.
-pub fn clear_session_cookie(secure: bool) -> HeaderValue {
-    let s = format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
+pub fn clear_session_cookie(settings: &Settings) -> AppResult<HeaderValue> {
+    cookie_header(
+        base_cookie(String::new(), settings)
+            .max_age(cookie::time::Duration::ZERO)
+            .build(),
+    )
 }
 
 #[cfg(test)]
@@ -85,16 +119,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_format() {
-        let c = session_cookie("xyz", true);
+    fn cookies_follow_the_public_url() {
+        let plain = Settings::default();
+        let c = session_cookie("xyz", &plain).expect("cookie");
         let s = c.to_str().unwrap_or("");
-        assert!(s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Secure"));
+        assert!(s.starts_with("hub_session=xyz;"), "{s}");
+        assert!(s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Path=/"));
+        assert!(!s.contains("Secure"), "{s}");
+        let https = Settings {
+            public_url: "https://hub.example.org".into(),
+            ..Settings::default()
+        };
+        let s = session_cookie("xyz", &https).expect("cookie");
+        let s = s.to_str().unwrap_or("");
         assert!(
-            !session_cookie("xyz", false)
-                .to_str()
-                .unwrap_or("")
-                .contains("Secure")
+            s.starts_with("__Host-hub_session=xyz;") && s.contains("Secure"),
+            "{s}"
         );
+        assert!(!s.contains("Domain"), "{s}");
+        let forced = Settings {
+            secure_cookies: true,
+            ..Settings::default()
+        };
+        let s = clear_session_cookie(&forced).expect("cookie");
+        let s = s.to_str().unwrap_or("");
+        assert!(s.contains("Secure") && s.contains("Max-Age=0"), "{s}");
+        // A secret that cannot be a header is an error, not an empty cookie.
+        assert!(session_cookie("bad\nsecret", &plain).is_err());
     }
 
     #[test]

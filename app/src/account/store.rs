@@ -194,3 +194,19 @@ pub async fn revoke_token(
     .await?;
     Ok(r.rows_affected() > 0)
 }
+
+/// Revokes every live token of the user (after a password change, on request).
+pub async fn revoke_all_tokens(
+    tx: &mut Tx<'_>,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE access_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now.0)
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

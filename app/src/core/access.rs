@@ -115,6 +115,22 @@ pub async fn is_owner(tx: &mut Tx<'_>, ns: &NsRow, user: UserId) -> Result<bool,
     Ok(n > 0)
 }
 
+/// The user owns the namespace or is on one of its teams.
+pub async fn belongs_to(tx: &mut Tx<'_>, ns: &NsRow, user: UserId) -> Result<bool, sqlx::Error> {
+    if is_owner(tx, ns, user).await? {
+        return Ok(true);
+    }
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM team_members m JOIN teams t ON t.id = m.team_id
+         WHERE t.namespace_id = $1 AND m.user_id = $2",
+    )
+    .bind(ns.id)
+    .bind(user.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
+}
+
 /// The caller owns the namespace (false when anonymous).
 pub async fn caller_owns(tx: &mut Tx<'_>, caller: &Caller, ns: &NsRow) -> AppResult<bool> {
     Ok(match caller.user_id() {

@@ -1,7 +1,7 @@
 //! Who is calling: a session cookie or a bearer token, resolved once per
 //! request into a [`Caller`], with the checks every action starts with.
 
-use crate::core::state::AppState;
+use crate::core::state::{AppState, Settings};
 use crate::db::Tx;
 use crate::domain::ids::{TokenId, UserId};
 use crate::domain::{Rights, Timestamp};
@@ -11,8 +11,11 @@ use axum::http::{HeaderMap, header};
 use sha2::{Digest as _, Sha256};
 use std::net::IpAddr;
 
-/// The session cookie's name.
+/// The session cookie's name over plain http.
 pub const SESSION_COOKIE: &str = "hub_session";
+/// Its name when served over https: the browser then enforces `Secure`,
+/// `Path=/` and no `Domain` (a sibling subdomain cannot plant or read it).
+pub const SESSION_COOKIE_HOST: &str = "__Host-hub_session";
 /// Prefix that makes a leaked token easy to recognise and scan for.
 pub const TOKEN_PREFIX: &str = "hubpat_";
 
@@ -30,6 +33,8 @@ pub struct Caller {
     pub user: Option<AuthUser>,
     /// Set when the request authenticated with an access token.
     pub token_scope: Option<Rights>,
+    /// When that token expires, if it does.
+    pub token_expires_at: Option<Timestamp>,
     /// The session cookie's hash, when the request came with a live session.
     pub session_hash: Option<String>,
     pub ip: Option<IpAddr>,
@@ -90,6 +95,11 @@ impl Caller {
 /// SHA-256 of a secret, hex: what we store for sessions and tokens.
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The session secret the request carries, under the configured cookie name.
+pub fn session_secret(headers: &HeaderMap, settings: &Settings) -> Option<String> {
+    cookie_value(headers, settings.session_cookie_name())
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -164,11 +174,11 @@ async fn token_user(
     .await
 }
 
-async fn touch_token(tx: &mut Tx<'_>, id: TokenId, now: Timestamp) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
+async fn touch_token(db: &crate::db::Db, id: TokenId, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
         .bind(now.0)
         .bind(id.0)
-        .execute(&mut **tx)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
@@ -198,7 +208,7 @@ pub async fn caller_from_headers(
         ip,
         ..Caller::default()
     };
-    let Some(secret) = cookie_value(headers, SESSION_COOKIE) else {
+    let Some(secret) = session_secret(headers, &state.settings) else {
         return Ok(anonymous);
     };
     let hash = hash_secret(&secret);
@@ -209,6 +219,7 @@ pub async fn caller_from_headers(
         Some(u) => Caller {
             user: Some(u.user()),
             token_scope: None,
+            token_expires_at: None,
             session_hash: Some(hash),
             ip,
         },
@@ -250,14 +261,16 @@ async fn caller_from_token(
             Timestamp(exp).date()
         )));
     }
-    // Stamp use at most once a minute, to keep reads cheap.
-    if row.last_used_at.is_none_or(|t| now.0 - t > 60_000) {
-        touch_token(&mut tx, TokenId(row.token_id), now).await?;
-    }
     tx.commit().await?;
+    // Stamp use at most once a minute, to keep reads cheap: one statement of
+    // its own, never a read-then-write transaction (SQLite: no busy snapshot).
+    if row.last_used_at.is_none_or(|t| now.0 - t > 60_000) {
+        touch_token(&state.db, TokenId(row.token_id), now).await?;
+    }
     Ok(Caller {
         user: Some(row.user.user()),
         token_scope: Some(row.scope),
+        token_expires_at: row.expires_at.map(Timestamp),
         session_hash: None,
         ip,
     })
@@ -270,24 +283,71 @@ pub async fn current_caller() -> AppResult<Caller> {
         tracing::error!("request parts missing from server function context");
         AppError::internal()
     })?;
-    let ip = client_ip(&parts);
+    let ip = client_ip(&parts, &state.settings);
     caller_from_headers(&state, &parts.headers, ip).await
 }
 
-/// The peer address (the server is meant to run behind one trusted proxy at most;
-/// `X-Forwarded-For` is not trusted here).
-pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
+/// The client's address: the socket peer, unless the peer is a configured
+/// trusted proxy; then the nearest address in `X-Forwarded-For` (or
+/// `Forwarded: for=`) that is not itself a trusted proxy.
+pub fn client_ip(parts: &Parts, settings: &Settings) -> Option<IpAddr> {
+    let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip())?;
+    Some(forwarded_client(
+        peer,
+        &parts.headers,
+        &settings.trusted_proxies,
+    ))
+}
+
+/// See [`client_ip`]; pure, for tests.
+pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for v in headers.get_all("x-forwarded-for").iter() {
+        if let Ok(v) = v.to_str() {
+            hops.extend(v.split(',').filter_map(|h| h.trim().parse::<IpAddr>().ok()));
+        }
+    }
+    if hops.is_empty() {
+        for v in headers.get_all(header::FORWARDED).iter() {
+            let Ok(v) = v.to_str() else { continue };
+            for element in v.split(',') {
+                for pair in element.split(';') {
+                    let Some((k, val)) = pair.trim().split_once('=') else {
+                        continue;
+                    };
+                    if !k.trim().eq_ignore_ascii_case("for") {
+                        continue;
+                    }
+                    let val = val.trim().trim_matches('"');
+                    let host = match val.strip_prefix('[') {
+                        Some(v6) => v6.split(']').next().unwrap_or(""),
+                        None => val.split(':').next().unwrap_or(""),
+                    };
+                    if let Ok(ip) = host.parse::<IpAddr>() {
+                        hops.push(ip);
+                    }
+                }
+            }
+        }
+    }
+    hops.into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
 }
 
 impl axum::extract::FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, &state.settings);
         caller_from_headers(state, &parts.headers, ip).await
     }
 }
@@ -306,6 +366,36 @@ mod tests {
         );
         assert_eq!(cookie_value(&h, SESSION_COOKIE), Some("abc".into()));
         assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn forwarded_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.7, 198.51.100.2, 10.0.0.3"),
+        );
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let stranger: IpAddr = [192, 0, 2, 9].into();
+        // From the proxy: the nearest untrusted hop.
+        assert_eq!(
+            forwarded_client(proxy, &h, &trusted),
+            IpAddr::from([198, 51, 100, 2])
+        );
+        // From anyone else the header is ignored (it could be forged).
+        assert_eq!(forwarded_client(stranger, &h, &trusted), stranger);
+        assert_eq!(forwarded_client(proxy, &h, &[]), proxy);
+        let mut f = HeaderMap::new();
+        f.insert(
+            header::FORWARDED,
+            HeaderValue::from_static("for=\"[2001:db8::1]:4711\";proto=https, for=10.1.2.3"),
+        );
+        assert_eq!(
+            forwarded_client(proxy, &f, &trusted),
+            "2001:db8::1".parse::<IpAddr>().expect("ip")
+        );
+        assert_eq!(forwarded_client(proxy, &HeaderMap::new(), &trusted), proxy);
     }
 
     #[test]

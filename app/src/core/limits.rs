@@ -14,10 +14,17 @@ use std::time::Duration;
 /// An action with a rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LimitedAction {
-    /// Sign-in attempts for one account name.
+    /// Sign-in attempts for one account from one network address (so nobody
+    /// can lock an account out from elsewhere).
     SignInPerAccount,
-    /// Sign-in attempts from one network address.
+    /// Sign-in attempts from one network address, whatever the account.
     SignInPerAddress,
+    /// New accounts from one network address.
+    SignUpPerAddress,
+    /// Password changes by one account.
+    PasswordChangePerAccount,
+    /// Logo uploads by one account.
+    LogoUploadPerAccount,
 }
 
 /// One row of the table.
@@ -34,9 +41,12 @@ pub struct Limit {
 
 impl LimitedAction {
     /// Every action, for listing and for building the limiters.
-    pub const ALL: [LimitedAction; 2] = [
+    pub const ALL: [LimitedAction; 5] = [
         LimitedAction::SignInPerAccount,
         LimitedAction::SignInPerAddress,
+        LimitedAction::SignUpPerAddress,
+        LimitedAction::PasswordChangePerAccount,
+        LimitedAction::LogoUploadPerAccount,
     ];
 
     /// The table.
@@ -53,6 +63,24 @@ impl LimitedAction {
                 window: Duration::from_secs(60),
                 burst: 30,
                 what: "sign-in attempts from your network address",
+            },
+            LimitedAction::SignUpPerAddress => Limit {
+                quota: 5,
+                window: Duration::from_secs(3600),
+                burst: 5,
+                what: "new accounts from your network address",
+            },
+            LimitedAction::PasswordChangePerAccount => Limit {
+                quota: 5,
+                window: Duration::from_secs(3600),
+                burst: 5,
+                what: "password changes for this account",
+            },
+            LimitedAction::LogoUploadPerAccount => Limit {
+                quota: 120,
+                window: Duration::from_secs(3600),
+                burst: 60,
+                what: "logo uploads from this account",
             },
         }
     }

@@ -21,6 +21,8 @@ pub mod limits;
 pub mod names;
 pub mod notify;
 #[cfg(feature = "ssr")]
+pub mod origin;
+#[cfg(feature = "ssr")]
 pub mod perks;
 #[cfg(feature = "ssr")]
 pub mod state;

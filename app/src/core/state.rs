@@ -19,6 +19,25 @@ pub struct Settings {
     pub public_url: String,
     /// How often the program's (idempotent) reminder job runs.
     pub reminder_interval: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Organizations one user may own.
+    pub max_orgs_per_user: i64,
+}
+
+impl Settings {
+    /// The session cookie is `Secure` (forced by the flag, or an https public URL).
+    pub fn cookie_secure(&self) -> bool {
+        self.secure_cookies || self.public_url.starts_with("https://")
+    }
+    /// `__Host-hub_session` when secure, else `hub_session`.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.cookie_secure() {
+            super::caller::SESSION_COOKIE_HOST
+        } else {
+            super::caller::SESSION_COOKIE
+        }
+    }
 }
 
 impl Default for Settings {
@@ -28,6 +47,8 @@ impl Default for Settings {
             program: ProgramRules::default(),
             public_url: "http://127.0.0.1:3000".into(),
             reminder_interval: std::time::Duration::from_secs(3600),
+            trusted_proxies: Vec::new(),
+            max_orgs_per_user: 20,
         }
     }
 }

@@ -19,6 +19,7 @@ mod service {
     };
     use crate::core::audit::{self, Record};
     use crate::core::caller::Caller;
+    use crate::core::limits::LimitedAction;
     use crate::core::perks;
     use crate::core::state::AppState;
     use crate::db::Tx;
@@ -172,6 +173,13 @@ mod service {
         })
     }
 
+    fn processing_permits() -> &'static tokio::sync::Semaphore {
+        static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+        PERMITS.get_or_init(|| {
+            tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        })
+    }
+
     /// Validates, re-encodes (off the runtime), stores and records a new logo.
     pub async fn set_logo(
         state: &AppState,
@@ -179,6 +187,16 @@ mod service {
         target: &Target,
         bytes: Vec<u8>,
     ) -> AppResult<LogoInfo> {
+        if let Some(me) = caller.user_id() {
+            state
+                .limits
+                .check(LimitedAction::LogoUploadPerAccount, &me.0.to_string())?;
+        }
+        // Decoding is bounded by `image::Limits`; this bounds how many run at once.
+        let _permit = processing_permits().acquire().await.map_err(|e| {
+            tracing::error!(error = %e, "logo processing semaphore closed");
+            AppError::internal()
+        })?;
         let processed: Processed = tokio::task::spawn_blocking(move || process(&bytes)).await??;
         store::put_files(state.blobs.as_ref(), &processed)
             .await
@@ -187,7 +205,7 @@ mod service {
                 AppError::internal()
             })?;
         let file = processed.file_name();
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let old = swap(&mut tx, target, Some(&file)).await?;
         let detail = format!(
             "{}: {} → {}",
@@ -214,7 +232,7 @@ mod service {
         caller: &Caller,
         target: &Target,
     ) -> AppResult<LogoInfo> {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let old = swap(&mut tx, target, None).await?;
         let Some(old) = old else {
             return Err(AppError::not_found(format!(
@@ -445,20 +463,8 @@ pub async fn upload_logo(data: MultipartData) -> Result<LogoInfo, AppError> {
         .map_err(|e| AppError::bad_request(format!("The form could not be read: {e}.")))?
     {
         match field.name().unwrap_or("") {
-            "namespace" => {
-                namespace = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(|e| AppError::bad_request(e.to_string()))?,
-                )
-            }
-            "repository" => {
-                repository = field
-                    .text()
-                    .await
-                    .map_err(|e| AppError::bad_request(e.to_string()))?
-            }
+            "namespace" => namespace = Some(small_field(&mut field, "namespace").await?),
+            "repository" => repository = small_field(&mut field, "repository").await?,
             "file" => {
                 let ns = namespace.clone().ok_or_else(|| {
                     AppError::bad_request(
@@ -497,4 +503,30 @@ pub async fn clear_logo_fn(namespace: String, repository: String) -> Result<Logo
 #[server(name = GetLogo, endpoint = "get_logo")]
 pub async fn get_logo(namespace: String, repository: String) -> Result<LogoInfo, AppError> {
     with_caller!(|state, caller| logo_info(&state, &caller, &namespace, Some(&repository)).await)
+}
+
+/// The longest text field the upload form has (a namespace or repository name).
+#[cfg(feature = "ssr")]
+const FIELD_MAX: usize = 256;
+
+/// Reads a short multipart text field, refusing with 413 as soon as it is
+/// longer than [`FIELD_MAX`] (chunked bodies included: nothing more is read).
+#[cfg(feature = "ssr")]
+async fn small_field(field: &mut multer::Field<'static>, name: &str) -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| AppError::bad_request(format!("The form could not be read: {e}.")))?
+    {
+        if buf.len() + chunk.len() > FIELD_MAX {
+            return Err(AppError::new(
+                crate::error::ErrorKind::PayloadTooLarge,
+                format!("The `{name}` field is longer than {FIELD_MAX} bytes."),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf)
+        .map_err(|_| AppError::bad_request(format!("The `{name}` field is not UTF-8 text.")))
 }

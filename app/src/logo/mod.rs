@@ -7,6 +7,8 @@ pub mod api;
 #[cfg(feature = "testing")]
 pub mod fixtures;
 #[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
 pub mod process;
 #[cfg(feature = "ssr")]
 pub mod store;

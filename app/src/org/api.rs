@@ -17,7 +17,7 @@ mod service {
         require_owner,
     };
     use crate::core::caller::Caller;
-    use crate::core::http::parse_json;
+    use crate::core::http::JsonBody;
     use crate::core::names;
     use crate::core::perks;
     use crate::core::state::AppState;
@@ -65,6 +65,12 @@ mod service {
         let mut tx = state.db.begin_write().await?;
         if names::name_taken(&mut tx, name.as_str()).await? {
             return Err(names::taken(name.as_str()));
+        }
+        let owned = store::orgs_owned(&mut tx, me.id).await?;
+        if owned >= state.settings.max_orgs_per_user {
+            return Err(AppError::conflict(format!(
+                "You already own {owned} organizations, the most one account may own here; ask an operator to raise HUB_MAX_ORGS_PER_USER, or hand one over."
+            )));
         }
         store::insert_org(&mut tx, name.as_str(), me.id, state.clock.now())
             .await
@@ -151,7 +157,18 @@ mod service {
                 format!("“{}” already has a team “{team}”.", ns.name),
             ));
         }
-        store::insert_team(&mut tx, ns.id(), team.as_str(), state.clock.now()).await?;
+        store::insert_team(&mut tx, ns.id(), team.as_str(), state.clock.now())
+            .await
+            .map_err(|e| {
+                if crate::db::is_unique_violation(&e) {
+                    AppError::conflict_field(
+                        "team",
+                        format!("“{}” already has a team “{team}”.", ns.name),
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
         tx.commit().await?;
         Ok(TeamRef {
             org: ns.name,
@@ -261,9 +278,8 @@ mod service {
     async fn post_org(
         State(s): State<AppState>,
         caller: Caller,
-        body: axum::body::Bytes,
+        JsonBody(b): JsonBody<NameBody>,
     ) -> AppResult<(StatusCode, Json<OwnedNamespace>)> {
-        let b: NameBody = parse_json(&body)?;
         Ok((
             StatusCode::CREATED,
             Json(create_org(&s, &caller, &b.name).await?),
@@ -274,9 +290,8 @@ mod service {
         State(s): State<AppState>,
         caller: Caller,
         Path(org): Path<String>,
-        body: axum::body::Bytes,
+        JsonBody(b): JsonBody<NameBody>,
     ) -> AppResult<(StatusCode, Json<TeamRef>)> {
-        let b: NameBody = parse_json(&body)?;
         let t = create_team(&s, &caller, &org, &b.name).await?;
         Ok((StatusCode::CREATED, Json(t)))
     }
@@ -308,9 +323,8 @@ mod service {
         State(s): State<AppState>,
         caller: Caller,
         Path((org, team, repo)): Path<(String, String, String)>,
-        body: axum::body::Bytes,
+        JsonBody(b): JsonBody<GrantBody>,
     ) -> AppResult<StatusCode> {
-        let b: GrantBody = parse_json(&body)?;
         set_team_grant(&s, &caller, &org, &team, &repo, &b.rights).await?;
         Ok(StatusCode::NO_CONTENT)
     }

@@ -24,6 +24,15 @@ pub async fn insert_org(
     Ok(NamespaceId(id))
 }
 
+/// Organizations the user owns.
+pub async fn orgs_owned(tx: &mut Tx<'_>, user: UserId) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM org_owners WHERE user_id = $1")
+        .bind(user.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n)
+}
+
 pub async fn add_owner(tx: &mut Tx<'_>, ns: NamespaceId, user: UserId) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO org_owners (namespace_id, user_id) VALUES ($1, $2)

@@ -276,6 +276,13 @@ mod service {
             )));
         }
         let ns = row.namespace_id();
+        let ns_row = load_namespace(&mut tx, &row.namespace).await?;
+        if access::belongs_to(&mut tx, &ns_row, me).await? {
+            return Err(AppError::forbidden(format!(
+                "You own or are a member of “{}”; another reviewer must decide its application.",
+                row.namespace
+            )));
+        }
         let facts = store::namespace_facts(&mut tx, ns).await?;
         let checks = checklist(&facts, &row.form(), now, &rules);
         let (to, action) = match decision {
@@ -429,7 +436,7 @@ mod service {
 mod rest {
     use super::service::*;
     use crate::core::caller::Caller;
-    use crate::core::http::{api_not_found, parse_json};
+    use crate::core::http::{JsonBody, api_not_found};
     use crate::core::state::AppState;
     use crate::domain::ids::ApplicationId;
     use crate::error::{AppError, AppResult};
@@ -457,9 +464,8 @@ mod rest {
         State(s): State<AppState>,
         caller: Caller,
         Path(ns): Path<String>,
-        body: axum::body::Bytes,
+        JsonBody(form): JsonBody<ApplicationForm>,
     ) -> AppResult<(StatusCode, Json<Submitted>)> {
-        let form: ApplicationForm = parse_json(&body)?;
         let a = submit_application(&s, &caller, &ns, &form).await?;
         Ok((StatusCode::CREATED, Json(a)))
     }
@@ -489,7 +495,7 @@ mod rest {
         State(s): State<AppState>,
         caller: Caller,
         Path((id, action)): Path<(String, String)>,
-        body: axum::body::Bytes,
+        body: Result<JsonBody<ReasonBody>, AppError>,
     ) -> Result<Json<Application>, Response> {
         let Ok(decision) = Decision::parse(&action) else {
             return Err(api_not_found().await.into_response());
@@ -497,11 +503,7 @@ mod rest {
         let id: i64 = id.parse().map_err(|_| {
             AppError::not_found(format!("There is no application “{id}”.")).into_response()
         })?;
-        let b: ReasonBody = if body.is_empty() {
-            ReasonBody::default()
-        } else {
-            parse_json(&body).map_err(IntoResponse::into_response)?
-        };
+        let JsonBody(b) = body.map_err(IntoResponse::into_response)?;
         decide(&s, &caller, ApplicationId(id), decision, &b.reason)
             .await
             .map(Json)

@@ -230,6 +230,12 @@ pub fn validate_form(form: &ApplicationForm) -> Result<(), (&'static str, String
             ));
         }
     }
+    if form.license.trim().chars().count() > 200 {
+        return Err((
+            "license",
+            "Keep the license expression to 200 characters.".into(),
+        ));
+    }
     let d = form.description.trim();
     if d.chars().count() < 10 || d.chars().count() > 1000 {
         return Err((

@@ -14,7 +14,7 @@ mod service {
         RepoAccess, load_namespace, load_repo, namespace_rights_of, repo_by_name, require,
     };
     use crate::core::caller::Caller;
-    use crate::core::http::parse_json;
+    use crate::core::http::JsonBody;
     use crate::core::perks;
     use crate::core::state::AppState;
     use crate::domain::{Digest, RepoName, Rights, TagName};
@@ -164,9 +164,8 @@ mod service {
     async fn post_repository(
         State(s): State<AppState>,
         caller: Caller,
-        body: axum::body::Bytes,
+        JsonBody(input): JsonBody<NewRepo>,
     ) -> AppResult<(StatusCode, Json<RepoDetail>)> {
-        let input: NewRepo = parse_json(&body)?;
         let r = create_repository(&s, &caller, &input).await?;
         Ok((StatusCode::CREATED, Json(r)))
     }
@@ -188,9 +187,8 @@ mod service {
         State(s): State<AppState>,
         caller: Caller,
         Path((ns, repo, tag)): Path<(String, String, String)>,
-        body: axum::body::Bytes,
+        JsonBody(b): JsonBody<DigestBody>,
     ) -> AppResult<Json<TagInfo>> {
-        let b: DigestBody = parse_json(&body)?;
         Ok(Json(
             put_tag(&s, &caller, &ns, &repo, &tag, &b.digest).await?,
         ))

@@ -14,6 +14,7 @@ mod service {
     use crate::core::access::{self, load_namespace, load_repo, readable_repositories, require};
     use crate::core::audit::{self, Record};
     use crate::core::caller::Caller;
+    use crate::core::http::JsonBody;
     use crate::core::perks;
     use crate::core::state::AppState;
     use crate::domain::Rights;
@@ -108,9 +109,8 @@ mod service {
         State(s): State<AppState>,
         caller: Caller,
         Path((ns, repo)): Path<(String, String)>,
-        body: axum::body::Bytes,
+        JsonBody(b): JsonBody<EnabledBody>,
     ) -> AppResult<Json<ScoutState>> {
-        let b: EnabledBody = crate::core::http::parse_json(&body)?;
         Ok(Json(set_scout(&s, &caller, &ns, &repo, b.enabled).await?))
     }
 

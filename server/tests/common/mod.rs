@@ -144,10 +144,13 @@ impl TestApp {
     }
 }
 
-/// `auth` is either `cookie:<value>` or a bearer token.
+/// `auth` is either `cookie:<value>` (sent as the hub's own pages send it,
+/// with `Sec-Fetch-Site: same-origin`) or a bearer token.
 fn with_auth(b: axum::http::request::Builder, auth: &str) -> axum::http::request::Builder {
     match auth.strip_prefix("cookie:") {
-        Some(c) => b.header(header::COOKIE, c),
+        Some(c) => b
+            .header(header::COOKIE, c)
+            .header("sec-fetch-site", "same-origin"),
         None => b.header(header::AUTHORIZATION, format!("Bearer {auth}")),
     }
 }
