@@ -233,6 +233,16 @@ mod ssr {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            // Over a rate limit: say when to come back, as a header too.
+            if let Some(secs) = self
+                .details
+                .as_ref()
+                .and_then(|d| d.get("retry_after"))
+                .and_then(|v| v.as_u64())
+            {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
             res
         }
     }

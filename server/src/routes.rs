@@ -162,8 +162,14 @@ async fn error_status(req: Request<Body>, next: axum::middleware::Next) -> Respo
         Err(_) => return AppError::internal().into_response(),
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // The error's own answer decides status and headers (Retry-After).
+        let own = err.into_response();
+        parts.status = own.status();
+        for (k, v) in own.headers() {
+            if k != axum::http::header::CONTENT_LENGTH {
+                parts.headers.insert(k.clone(), v.clone());
+            }
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -409,6 +409,18 @@ pub async fn lock_namespace(
     Ok(())
 }
 
+/// Serializes writers acting for one user (per-user quotas): a row lock on
+/// PostgreSQL; SQLite's write transaction already holds the database lock.
+pub async fn lock_user(tx: &mut Tx<'_>, backend: Backend, user: UserId) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

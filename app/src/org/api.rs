@@ -66,6 +66,7 @@ mod service {
         if names::name_taken(&mut tx, name.as_str()).await? {
             return Err(names::taken(name.as_str()));
         }
+        crate::core::access::lock_user(&mut tx, state.db.backend, me.id).await?;
         let owned = store::orgs_owned(&mut tx, me.id).await?;
         if owned >= state.settings.max_orgs_per_user {
             return Err(AppError::conflict(format!(
