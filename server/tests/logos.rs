@@ -298,4 +298,25 @@ app::both_backends! {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.json()["source"], "default");
     }
+
+    async fn unused_logo_files_are_collected(db: Db) {
+        let t = test_app(db);
+        let (alice, _, _) = setup(&t).await;
+        let first = put_raw(&t, REPO_LOGO, Some(&alice), fixtures::png(200, 200), "image/png").await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert_eq!(blob_files(&t), 3, "full size, 128 px, 64 px");
+        // Within the grace period nothing goes, even unreferenced.
+        let second = put_raw(&t, REPO_LOGO, Some(&alice), fixtures::jpeg(300, 300), "image/jpeg").await;
+        assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+        assert_eq!(app::logo::jobs::collect(&t.state, app::logo::jobs::GRACE).await.expect("gc"), 0);
+        assert_eq!(blob_files(&t), 6);
+        // Past it, the replaced logo's three files go; the shown one stays and serves.
+        assert_eq!(app::logo::jobs::collect(&t.state, std::time::Duration::ZERO).await.expect("gc"), 3);
+        assert_eq!(blob_files(&t), 3);
+        let url = second.json()["logo_url"].as_str().unwrap_or("").to_string();
+        let path = url.split("/logos/").nth(1).map(|f| format!("/logos/{f}")).unwrap_or_default();
+        assert_eq!(t.get(&path, None).await.status, StatusCode::OK, "{path}");
+        // A rerun does nothing.
+        assert_eq!(app::logo::jobs::collect(&t.state, std::time::Duration::ZERO).await.expect("gc"), 0);
+    }
 }

@@ -15,7 +15,7 @@ mod service {
     use super::super::{
         Application, ApplicationForm, ApplicationStatus, Check, Decision, Membership,
         MembershipStatus, ProgramOverview, QueueItem, ReviewQueue, blocking, checklist,
-        validate_form,
+        validate_form, validate_reason,
     };
 
     use crate::core::access::{
@@ -247,22 +247,8 @@ mod service {
         reason: &str,
     ) -> AppResult<Application> {
         let me = caller.require_staff()?.id;
+        validate_reason(decision, reason).map_err(|m| AppError::invalid_field("reason", m))?;
         let reason = reason.trim();
-        if reason.chars().count() > 2000 {
-            return Err(AppError::invalid_field(
-                "reason",
-                "Keep the message under 2000 characters.",
-            ));
-        }
-        if decision.needs_reason() && reason.is_empty() {
-            return Err(AppError::invalid_field(
-                "reason",
-                match decision {
-                    Decision::Reject => "Give the applicant a reason for the rejection.",
-                    _ => "Tell the applicant what to change.",
-                },
-            ));
-        }
         let now = state.clock.now();
         let rules = state.settings.program;
         let mut tx = state.db.begin_write().await?;

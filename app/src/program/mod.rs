@@ -326,6 +326,26 @@ impl Decision {
     }
 }
 
+/// The longest message a reviewer may send with a decision.
+pub const REASON_MAX: usize = 2000;
+
+/// Checks a reviewer's message for a decision: at most [`REASON_MAX`]
+/// characters, and present when the decision needs one. The same rule runs
+/// in the review queue (wasm) and on the server.
+pub fn validate_reason(decision: Decision, reason: &str) -> Result<(), String> {
+    let r = reason.trim();
+    if r.chars().count() > REASON_MAX {
+        return Err(format!("Keep the message under {REASON_MAX} characters."));
+    }
+    if decision.needs_reason() && r.is_empty() {
+        return Err(match decision {
+            Decision::Reject => "Give the applicant a reason for the rejection.".into(),
+            _ => "Tell the applicant what to change.".into(),
+        });
+    }
+    Ok(())
+}
+
 /// A stage of the expiry reminders: some days before expiry, or on entering grace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ReminderStage {
