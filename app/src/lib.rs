@@ -40,21 +40,24 @@ pub mod db;
 pub mod testing;
 
 /// Every feature's HTTP routes besides server functions and pages (REST v1,
-/// badges, logo files); the server merges them.
+/// badges, logo files), with their table; the server merges the router.
 #[cfg(feature = "ssr")]
-pub fn routes() -> axum::Router<core::state::AppState> {
-    axum::Router::new()
+pub fn api() -> core::http::ApiRoutes {
+    let mut all = core::http::ApiRoutes::new()
         .merge(org::api::routes())
         .merge(repo::api::routes())
         .merge(program::api::routes())
         .merge(scout::api::routes())
         .merge(logo::api::routes())
-        .merge(badge::api::routes())
+        .merge(badge::api::routes());
+    all.router = all
+        .router
         .route("/api/v1", axum::routing::any(core::http::api_not_found))
         .route(
             "/api/v1/{*rest}",
             axum::routing::any(core::http::api_not_found),
-        )
+        );
+    all
 }
 
 /// Every registered background job; the server runs them all.

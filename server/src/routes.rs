@@ -53,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let api = Router::new()
         .route("/healthz", get(healthz))
-        .merge(app::routes())
+        .merge(app::api().router)
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),

@@ -2,17 +2,17 @@
 
 use crate::core::access::load_repo;
 use crate::core::caller::Caller;
+use crate::core::http::ApiRoutes;
 use crate::core::perks;
 use crate::core::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest as _, Sha256};
 
 /// `GET /badge/{ns}/{repo}.svg` and `.json`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/badge/{ns}/{file}", axum::routing::get(badge))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new().get("/badge/{ns}/{file}", badge)
 }
 
 /// `GET /badge/{ns}/{file}` where file is `{repo}.svg` or `{repo}.json`.

@@ -6,7 +6,7 @@ use super::state::AppState;
 use crate::error::{AppError, AppResult, ErrorKind};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -62,6 +62,45 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             ));
         }
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A feature's REST and file routes together with the table of what they
+/// serve (method, path), so a test can require that every route is covered.
+#[derive(Default)]
+pub struct ApiRoutes {
+    pub router: axum::Router<AppState>,
+    pub table: Vec<(Method, &'static str)>,
+}
+
+macro_rules! method_fn {
+    ($name:ident, $method:ident) => {
+        /// Adds a route for this method (several methods on one path merge).
+        pub fn $name<H, T>(mut self, path: &'static str, handler: H) -> Self
+        where
+            H: axum::handler::Handler<T, AppState>,
+            T: 'static,
+        {
+            self.router = self.router.route(path, axum::routing::$name(handler));
+            self.table.push((Method::$method, path));
+            self
+        }
+    };
+}
+
+impl ApiRoutes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    method_fn!(get, GET);
+    method_fn!(post, POST);
+    method_fn!(put, PUT);
+    method_fn!(delete, DELETE);
+    /// Both routers and both tables.
+    pub fn merge(mut self, other: ApiRoutes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.table.extend(other.table);
+        self
     }
 }
 

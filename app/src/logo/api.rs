@@ -19,18 +19,18 @@ mod service {
     };
     use crate::core::audit::{self, Record};
     use crate::core::caller::Caller;
+    use crate::core::http::ApiRoutes;
     use crate::core::limits::LimitedAction;
     use crate::core::perks;
     use crate::core::state::AppState;
     use crate::db::Tx;
     use crate::domain::{NamespaceKind, Rights};
     use crate::error::{AppError, AppResult, ErrorKind};
+    use axum::Json;
     use axum::body::Body;
     use axum::extract::{Path, State};
     use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
     use axum::response::{IntoResponse, Response};
-    use axum::routing::{get, put};
-    use axum::{Json, Router};
     use futures::StreamExt;
 
     /// What a logo request is about.
@@ -429,17 +429,13 @@ mod service {
     }
 
     /// Logo files and the raw-body REST upload and clear routes.
-    pub fn routes() -> Router<AppState> {
-        Router::new()
-            .route("/logos/{file}", get(serve))
-            .route(
-                "/api/v1/repositories/{ns}/{repo}/logo",
-                put(put_repo_logo).delete(delete_repo_logo),
-            )
-            .route(
-                "/api/v1/namespaces/{ns}/logo",
-                put(put_org_logo).delete(delete_org_logo),
-            )
+    pub fn routes() -> ApiRoutes {
+        ApiRoutes::new()
+            .get("/logos/{file}", serve)
+            .put("/api/v1/repositories/{ns}/{repo}/logo", put_repo_logo)
+            .delete("/api/v1/repositories/{ns}/{repo}/logo", delete_repo_logo)
+            .put("/api/v1/namespaces/{ns}/logo", put_org_logo)
+            .delete("/api/v1/namespaces/{ns}/logo", delete_org_logo)
     }
 }
 

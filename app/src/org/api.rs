@@ -17,7 +17,7 @@ mod service {
         require_owner,
     };
     use crate::core::caller::Caller;
-    use crate::core::http::JsonBody;
+    use crate::core::http::{ApiRoutes, JsonBody};
     use crate::core::names;
     use crate::core::perks;
     use crate::core::state::AppState;
@@ -25,10 +25,9 @@ mod service {
     use crate::domain::ids::TeamId;
     use crate::domain::{NamespaceName, RepoName, Rights, TeamName};
     use crate::error::{AppError, AppResult};
+    use axum::Json;
     use axum::extract::{Path, State};
     use axum::http::StatusCode;
-    use axum::routing::{get, post, put};
-    use axum::{Json, Router};
 
     /// Loads an organization the caller administers: 404 unknown, 422 personal
     /// namespace, 403 not an owner.
@@ -339,19 +338,20 @@ mod service {
     }
 
     /// `/api/v1/orgs…` and `GET /api/v1/namespaces/{ns}`.
-    pub fn routes() -> Router<AppState> {
-        Router::new()
-            .route("/api/v1/orgs", post(post_org))
-            .route("/api/v1/orgs/{org}/teams", post(post_team))
-            .route(
+    pub fn routes() -> ApiRoutes {
+        ApiRoutes::new()
+            .post("/api/v1/orgs", post_org)
+            .post("/api/v1/orgs/{org}/teams", post_team)
+            .put("/api/v1/orgs/{org}/teams/{team}/members/{user}", put_member)
+            .delete(
                 "/api/v1/orgs/{org}/teams/{team}/members/{user}",
-                put(put_member).delete(delete_member),
+                delete_member,
             )
-            .route(
+            .put(
                 "/api/v1/orgs/{org}/teams/{team}/repositories/{repo}",
-                put(put_grant),
+                put_grant,
             )
-            .route("/api/v1/namespaces/{ns}", get(get_namespace_route))
+            .get("/api/v1/namespaces/{ns}", get_namespace_route)
     }
 }
 

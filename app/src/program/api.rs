@@ -422,16 +422,15 @@ mod service {
 mod rest {
     use super::service::*;
     use crate::core::caller::Caller;
-    use crate::core::http::{JsonBody, api_not_found};
+    use crate::core::http::{ApiRoutes, JsonBody, api_not_found};
     use crate::core::state::AppState;
     use crate::domain::ids::ApplicationId;
     use crate::error::{AppError, AppResult};
     use crate::program::{Application, ApplicationForm, Decision, ProgramStatus, ReviewQueue};
+    use axum::Json;
     use axum::extract::{Path, State};
     use axum::http::StatusCode;
     use axum::response::{IntoResponse, Response};
-    use axum::routing::{get, post};
-    use axum::{Json, Router};
 
     async fn status(
         State(s): State<AppState>,
@@ -497,16 +496,13 @@ mod rest {
     }
 
     /// The program's REST routes.
-    pub fn routes() -> Router<AppState> {
-        Router::new()
-            .route("/api/v1/namespaces/{ns}/program", get(status))
-            .route("/api/v1/namespaces/{ns}/program/applications", post(apply))
-            .route("/api/v1/namespaces/{ns}/program/renew", post(renew_route))
-            .route("/api/v1/program/queue", get(queue_route))
-            .route(
-                "/api/v1/program/applications/{id}/{action}",
-                post(decide_route),
-            )
+    pub fn routes() -> ApiRoutes {
+        ApiRoutes::new()
+            .get("/api/v1/namespaces/{ns}/program", status)
+            .post("/api/v1/namespaces/{ns}/program/applications", apply)
+            .post("/api/v1/namespaces/{ns}/program/renew", renew_route)
+            .get("/api/v1/program/queue", queue_route)
+            .post("/api/v1/program/applications/{id}/{action}", decide_route)
     }
 }
 

@@ -14,16 +14,15 @@ mod service {
         RepoAccess, load_namespace, load_repo, namespace_rights_of, repo_by_name, require,
     };
     use crate::core::caller::Caller;
-    use crate::core::http::JsonBody;
+    use crate::core::http::{ApiRoutes, JsonBody};
     use crate::core::perks;
     use crate::core::state::AppState;
     use crate::domain::{Digest, RepoName, Rights, TagName};
     use crate::error::{AppError, AppResult};
     use crate::logo::{LogoFacts, LogoInfo};
+    use axum::Json;
     use axum::extract::{Path, State};
     use axum::http::StatusCode;
-    use axum::routing::{get, post, put};
-    use axum::{Json, Router};
 
     /// Input for a new repository.
     #[derive(Debug, Clone, serde::Deserialize)]
@@ -195,17 +194,11 @@ mod service {
     }
 
     /// `/api/v1/repositories…`
-    pub fn routes() -> Router<AppState> {
-        Router::new()
-            .route("/api/v1/repositories", post(post_repository))
-            .route(
-                "/api/v1/repositories/{ns}/{repo}",
-                get(get_repository_route),
-            )
-            .route(
-                "/api/v1/repositories/{ns}/{repo}/tags/{tag}",
-                put(put_tag_route),
-            )
+    pub fn routes() -> ApiRoutes {
+        ApiRoutes::new()
+            .post("/api/v1/repositories", post_repository)
+            .get("/api/v1/repositories/{ns}/{repo}", get_repository_route)
+            .put("/api/v1/repositories/{ns}/{repo}/tags/{tag}", put_tag_route)
     }
 }
 

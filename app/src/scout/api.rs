@@ -14,14 +14,13 @@ mod service {
     use crate::core::access::{self, load_namespace, load_repo, readable_repositories, require};
     use crate::core::audit::{self, Record};
     use crate::core::caller::Caller;
-    use crate::core::http::JsonBody;
+    use crate::core::http::{ApiRoutes, JsonBody};
     use crate::core::perks;
     use crate::core::state::AppState;
     use crate::domain::Rights;
     use crate::error::{AppError, AppResult, ErrorKind};
+    use axum::Json;
     use axum::extract::{Path, State};
-    use axum::routing::{get, put};
-    use axum::{Json, Router};
 
     /// Enables or disables analysis on a repository (admins). The quota is
     /// counted under a namespace lock, so two concurrent enables cannot both
@@ -123,10 +122,10 @@ mod service {
     }
 
     /// `PUT /api/v1/repositories/{ns}/{repo}/scout`, `GET /api/v1/namespaces/{ns}/scout`.
-    pub fn routes() -> Router<AppState> {
-        Router::new()
-            .route("/api/v1/repositories/{ns}/{repo}/scout", put(put_scout))
-            .route("/api/v1/namespaces/{ns}/scout", get(get_overview))
+    pub fn routes() -> ApiRoutes {
+        ApiRoutes::new()
+            .put("/api/v1/repositories/{ns}/{repo}/scout", put_scout)
+            .get("/api/v1/namespaces/{ns}/scout", get_overview)
     }
 }
 
