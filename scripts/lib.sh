@@ -45,6 +45,13 @@ ensure_nextest() {
     fi
 }
 
+ensure_deny() {
+    if ! cargo deny --version >/dev/null 2>&1; then
+        step "installing cargo-deny into $TOOLS_DIR (once; several minutes)"
+        cargo install cargo-deny --locked --root "$TOOLS_DIR"
+    fi
+}
+
 ensure_npm() {
     if [ ! -x "$ROOT/end2end/node_modules/.bin/playwright" ] \
         || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Usage: scripts/test.sh
 #
-# Installs what the tests need (wasm32 target, wasm-bindgen CLI, Debian's
-# chromium, the npm packages in end2end/, a PostgreSQL server if none listens on
-# 127.0.0.1:5432) and runs every check: cargo fmt, the layer check, clippy
-# (-D warnings) for the ssr and the hydrate build, the Rust tests on SQLite and
-# PostgreSQL (cargo nextest: one process per test, each killed and named after
-# 2 minutes), a 5-second load smoke test that fails on any server panic
-# (scripts/load-smoke.sh, Debian's wrk), then the Playwright tests in headless
-# Chromium against the freshly built server.
+# Installs what the tests need (wasm32 target, wasm-bindgen CLI, cargo-nextest,
+# cargo-deny, Debian's chromium and wrk, the npm packages in end2end/, a
+# PostgreSQL server if none listens on 127.0.0.1:5432) and runs every check:
+# cargo fmt, the layer check, cargo deny (sources, licenses, duplicate
+# versions), clippy (-D warnings) for the ssr and the hydrate build, the Rust
+# tests on SQLite and PostgreSQL (cargo nextest: one process per test, each
+# killed and named after 2 minutes), a 5-second load smoke test that fails on
+# any server panic (scripts/load-smoke.sh), then the Playwright tests in
+# headless Chromium against the freshly built server.
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +21,7 @@ started=$(date +%s)
 ensure_wasm_target
 ensure_wasm_bindgen
 ensure_nextest
+ensure_deny
 ensure_chromium
 ensure_wrk
 ensure_npm
@@ -32,6 +34,9 @@ cargo fmt --all -- --check
 step "layer check (no import cycles, no cross-feature api/store imports)"
 python3 scripts/check_layers.py --self-test
 python3 scripts/check_layers.py
+
+step "supply chain (cargo deny: sources, licenses, duplicate versions)"
+cargo deny --offline check bans licenses sources
 
 step "clippy (ssr)"
 cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
