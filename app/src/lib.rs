@@ -29,6 +29,7 @@ pub mod home;
 pub mod logo;
 pub mod org;
 pub mod program;
+pub mod registry;
 pub mod repo;
 pub mod scout;
 pub mod search;
@@ -49,7 +50,8 @@ pub fn api() -> core::http::ApiRoutes {
         .merge(program::api::routes())
         .merge(scout::api::routes())
         .merge(logo::api::routes())
-        .merge(badge::api::routes());
+        .merge(badge::api::routes())
+        .merge(registry::api::routes());
     all.router = all
         .router
         .route("/api/v1", axum::routing::any(core::http::api_not_found))

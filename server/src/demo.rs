@@ -9,7 +9,6 @@ use app::domain::ids::UserId;
 use app::domain::{Rights, clock::DAY_MS};
 use app::org::store as orgs;
 use app::program::store as program;
-use app::repo::store as repos;
 use sha2::{Digest as _, Sha256};
 
 /// The password of every demo account (listed in the README).
@@ -135,10 +134,18 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, app::error::AppError>
     for (org, owner, repo_list) in plan {
         let ns = orgs::insert_org(&mut tx, org, u(owner), created).await?;
         for (i, (name, desc, private, tags)) in repo_list.iter().enumerate() {
-            let rid = repos::insert_repo(&mut tx, ns, name, desc, *private, created).await?;
+            let rid =
+                app::core::catalog::insert_repo(&mut tx, ns, name, desc, *private, created).await?;
             for (k, tag) in tags.iter().enumerate() {
                 let pushed = Timestamp(now.0 - ((i * 7 + k * 3 + 1) as i64) * DAY_MS);
-                repos::upsert_tag(&mut tx, rid, tag, &demo_digest(org, name, tag), pushed).await?;
+                app::core::catalog::upsert_tag(
+                    &mut tx,
+                    rid,
+                    tag,
+                    &demo_digest(org, name, tag),
+                    pushed,
+                )
+                .await?;
             }
         }
     }
@@ -188,8 +195,10 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, app::error::AppError>
         ("bobby", "toolbox", "Personal debugging tools", true),
     ] {
         if let Some(ns) = namespace_by_name(&mut tx, user).await? {
-            let rid = repos::insert_repo(&mut tx, ns.id(), name, desc, private, created).await?;
-            repos::upsert_tag(
+            let rid =
+                app::core::catalog::insert_repo(&mut tx, ns.id(), name, desc, private, created)
+                    .await?;
+            app::core::catalog::upsert_tag(
                 &mut tx,
                 rid,
                 "latest",

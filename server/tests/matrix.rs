@@ -87,6 +87,9 @@ enum Policy {
     RepoAdmin,
     /// Public repositories only, for everyone (badges).
     PublicOnly,
+    /// Registry read: like `RepoRead`, but anonymous callers of a private
+    /// repository get the 401 challenge (so clients log in and retry).
+    RegistryRead,
 }
 
 /// One endpoint: how to call it, and who may.
@@ -111,6 +114,8 @@ enum Kind {
     Json,
     Raw,
     Multipart,
+    /// An OCI image manifest naming the prepared blob.
+    Manifest,
     None,
 }
 
@@ -314,6 +319,23 @@ fn table() -> Vec<Row> {
         rest(Method::POST, "/api/v1/namespaces/{ns}/program/renew", "/api/v1/namespaces/matrixorg/program/renew", None, "", Owner, false),
         rest(Method::GET, "/api/v1/program/queue", "/api/v1/program/queue", None, "", Staff, false),
         rest(Method::POST, "/api/v1/program/applications/{id}/{action}", "/api/v1/program/applications/{app}/request-changes", Json, r#"{"reason":"Please add docs"}"#, Staff, false),
+        // The registry
+        rest(Method::GET, "/v2/", "/v2/", None, "", SignedIn, false),
+        rest(Method::GET, "/v2", "/v2", None, "", SignedIn, false),
+        rest(Method::GET, "/token", "/token?service=hub&scope=repository:matrixorg/pub:pull", None, "", Anyone, false),
+        rest(Method::GET, "/v2/{ns}/{repo}/blobs/{digest}", "/v2/matrixorg/{repo}/blobs/{blob}", None, "", RegistryRead, true),
+        rest(Method::DELETE, "/v2/{ns}/{repo}/blobs/{digest}", "/v2/matrixorg/{repo}/blobs/{blob}", None, "", RepoWrite, true),
+        rest(Method::POST, "/v2/{ns}/{repo}/blobs/uploads/", "/v2/matrixorg/{repo}/blobs/uploads/", None, "", RepoWrite, true),
+        rest(Method::POST, "/v2/{ns}/{repo}/blobs/uploads", "/v2/matrixorg/{repo}/blobs/uploads", None, "", RepoWrite, true),
+        rest(Method::GET, "/v2/{ns}/{repo}/blobs/uploads/{id}", "/v2/matrixorg/{repo}/blobs/uploads/{upload}", None, "", RepoWrite, true),
+        rest(Method::PATCH, "/v2/{ns}/{repo}/blobs/uploads/{id}", "/v2/matrixorg/{repo}/blobs/uploads/{upload}", Raw, "", RepoWrite, true),
+        rest(Method::PUT, "/v2/{ns}/{repo}/blobs/uploads/{id}", "/v2/matrixorg/{repo}/blobs/uploads/{upload}?digest=sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", None, "", RepoWrite, true),
+        rest(Method::DELETE, "/v2/{ns}/{repo}/blobs/uploads/{id}", "/v2/matrixorg/{repo}/blobs/uploads/{upload}", None, "", RepoWrite, true),
+        rest(Method::GET, "/v2/{ns}/{repo}/manifests/{reference}", "/v2/matrixorg/{repo}/manifests/v1", None, "", RegistryRead, true),
+        rest(Method::PUT, "/v2/{ns}/{repo}/manifests/{reference}", "/v2/matrixorg/{repo}/manifests/v{who}", Manifest, "", RepoWrite, true),
+        rest(Method::DELETE, "/v2/{ns}/{repo}/manifests/{reference}", "/v2/matrixorg/{repo}/manifests/{manifest}", None, "", RepoWrite, true),
+        rest(Method::GET, "/v2/{ns}/{repo}/tags/list", "/v2/matrixorg/{repo}/tags/list", None, "", RegistryRead, true),
+        rest(Method::GET, "/v2/{ns}/{repo}/referrers/{digest}", "/v2/matrixorg/{repo}/referrers/{manifest}", None, "", RegistryRead, true),
     ]);
     t
 }
@@ -358,6 +380,12 @@ fn expected(policy: Policy, who: Who, private: bool) -> Option<u16> {
             }
         }
         Policy::PublicOnly => private.then_some(404),
+        Policy::RegistryRead => match (private, who) {
+            (false, _) => None,
+            (true, Who::Anonymous) => Some(401),
+            (true, _) if r < 1 => Some(404),
+            _ => None,
+        },
     }
 }
 
@@ -472,6 +500,73 @@ async fn setup(t: &TestApp) -> (Vec<(Who, Option<String>)>, i64) {
     (tokens, app)
 }
 
+const BLOB: &[u8] = b"a layer of the matrix";
+
+fn blob_digest() -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(BLOB)))
+}
+
+fn manifest_json() -> String {
+    let d = blob_digest();
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{d}","size":{n}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{d}","size":{n}}}]}}"#,
+        n = BLOB.len()
+    )
+}
+
+/// As the owner: the blob, a manifest tagged `v1` and a fresh upload in
+/// `repo`; returns the upload id and the manifest digest.
+async fn registry_prep(t: &TestApp, owner: &str, repo: &str) -> (String, String) {
+    let bearer = format!("Bearer {owner}");
+    let r = t
+        .send(
+            Request::post(format!(
+                "/v2/matrixorg/{repo}/blobs/uploads/?digest={}",
+                blob_digest()
+            ))
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::from(BLOB))
+            .expect("req"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "prep blob: {}", r.body);
+    let r = t
+        .send(
+            Request::put(format!("/v2/matrixorg/{repo}/manifests/v1"))
+                .header(header::AUTHORIZATION, &bearer)
+                .header(
+                    header::CONTENT_TYPE,
+                    "application/vnd.oci.image.manifest.v1+json",
+                )
+                .body(Body::from(manifest_json()))
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "prep manifest: {}", r.body);
+    let manifest = r.headers["docker-content-digest"]
+        .to_str()
+        .expect("digest")
+        .to_string();
+    let r = t
+        .send(
+            Request::post(format!("/v2/matrixorg/{repo}/blobs/uploads/"))
+                .header(header::AUTHORIZATION, &bearer)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "prep upload: {}", r.body);
+    let id = r.headers[header::LOCATION]
+        .to_str()
+        .expect("loc")
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    (id, manifest)
+}
+
 fn multipart(repo: &str, png: &[u8]) -> Vec<u8> {
     let mut b = Vec::new();
     for (name, value) in [
@@ -521,6 +616,13 @@ async fn call(
             Body::from(fill(row.body))
         }
         Kind::Raw => Body::from(png),
+        Kind::Manifest => {
+            b = b.header(
+                header::CONTENT_TYPE,
+                "application/vnd.oci.image.manifest.v1+json",
+            );
+            Body::from(manifest_json())
+        }
         Kind::Multipart => {
             b = b.header(header::CONTENT_TYPE, "multipart/form-data; boundary=XYZ");
             Body::from(multipart(repo, &png))
@@ -564,7 +666,14 @@ app::both_backends! {
                     assert_eq!(r.status, StatusCode::OK, "logo setup: {}", r.body);
                     logo = r.json()["logo_url"].as_str().and_then(|u| u.split("/logos/").nth(1)).unwrap_or("").to_string();
                     }
-                    let fill = |s: &str| s.replace("{repo}", repo).replace("{who}", who.name()).replace("{app}", &app_id.to_string()).replace("{logo}", &logo);
+                    let (upload, manifest) = if row.call.starts_with("/v2/matrixorg") {
+                        registry_prep(&t, &owner, repo).await
+                    } else {
+                        (String::new(), String::new())
+                    };
+                    let blob = blob_digest();
+                    let fill = |s: &str| s.replace("{repo}", repo).replace("{who}", who.name()).replace("{app}", &app_id.to_string())
+                        .replace("{logo}", &logo).replace("{blob}", &blob).replace("{upload}", &upload).replace("{manifest}", &manifest);
                     let res = call(&t, row, token.as_deref(), &fill, repo).await;
                     let status = res.status.as_u16();
                     let want = expected(row.policy, *who, *private);

@@ -366,7 +366,7 @@ app::both_backends! {
         let mut tx = db.begin().await.expect("tx");
         let ns = app::core::access::namespace_by_name(&mut tx, "bigorg").await.expect("q").expect("ns");
         for i in 1..=100 {
-            let rid = app::repo::store::insert_repo(&mut tx, ns.id(), &format!("repo{i}"), "", false, T0).await.expect("repo");
+            let rid = app::core::catalog::insert_repo(&mut tx, ns.id(), &format!("repo{i}"), "", false, T0).await.expect("repo");
             if i < 100 {
                 app::scout::store::set(&mut tx, rid, true).await.expect("scout");
             }

@@ -132,6 +132,34 @@ impl UserRow {
     }
 }
 
+/// A user by id, as a caller (registry tokens carry only the id).
+pub async fn user_by_id(tx: &mut Tx<'_>, id: UserId) -> Result<Option<AuthUser>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as("SELECT id, name, is_staff FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(UserRow::user))
+}
+
+/// A user by name with the stored password hash (HTTP Basic on the registry).
+pub async fn user_with_password(
+    tx: &mut Tx<'_>,
+    name: &str,
+) -> Result<Option<(AuthUser, String)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let row: Option<Row> =
+        sqlx::query_as("SELECT id, name, is_staff, password_hash FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.map(|r| (r.user.user(), r.password_hash)))
+}
+
 async fn session_user(
     tx: &mut Tx<'_>,
     token_hash: &str,

@@ -96,6 +96,7 @@ impl ApiRoutes {
     method_fn!(post, POST);
     method_fn!(put, PUT);
     method_fn!(delete, DELETE);
+    method_fn!(patch, PATCH);
     /// Both routers and both tables.
     pub fn merge(mut self, other: ApiRoutes) -> Self {
         self.router = self.router.merge(other.router);

@@ -12,6 +12,8 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod caller;
 #[cfg(feature = "ssr")]
+pub mod catalog;
+#[cfg(feature = "ssr")]
 pub mod http;
 #[cfg(feature = "ssr")]
 pub mod jobs;

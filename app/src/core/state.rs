@@ -64,8 +64,10 @@ pub struct AppState {
     pub limits: Arc<Limiter>,
     /// Namespaces' sponsorship, cached for a few seconds.
     pub perks: Arc<PerksCache>,
-    /// Blob storage for logos (local directory or S3-compatible).
+    /// Blob storage for logos and registry content (local directory or S3-compatible).
     pub blobs: Arc<dyn object_store::ObjectStore>,
+    /// Signs short-lived registry tokens (random per process).
+    pub token_secret: Arc<[u8; 32]>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
@@ -91,6 +93,7 @@ impl AppState {
             leptos_options,
             perks: Arc::default(),
             blobs,
+            token_secret: Arc::new(rand::random()),
         }
     }
 

@@ -67,7 +67,7 @@ mod service {
         {
             return Err(conflict(&ns.name, name.as_str()));
         }
-        store::insert_repo(
+        crate::core::catalog::insert_repo(
             &mut tx,
             ns.id(),
             name.as_str(),
@@ -151,7 +151,8 @@ mod service {
             )
         })?;
         let now = state.clock.now();
-        store::upsert_tag(&mut tx, r.repo.id(), tag.as_str(), digest.as_str(), now).await?;
+        crate::core::catalog::upsert_tag(&mut tx, r.repo.id(), tag.as_str(), digest.as_str(), now)
+            .await?;
         tx.commit().await?;
         Ok(TagInfo {
             name: tag.to_string(),
