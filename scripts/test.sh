@@ -8,12 +8,13 @@
 # versions), clippy (-D warnings) for the ssr and the hydrate build, the Rust
 # tests on SQLite and PostgreSQL (cargo nextest: one process per test, each
 # killed and named after 2 minutes), a 5-second load smoke test that fails on
-# any server panic (scripts/load-smoke.sh), then the Playwright tests in
-# headless Chromium against the freshly built server.
+# any server panic (scripts/load-smoke.sh), the OCI distribution-spec
+# conformance suite against the registry (scripts/oci-conformance.sh), then the
+# Playwright tests in headless Chromium against the freshly built server.
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"
@@ -50,6 +51,9 @@ build_site debug
 
 step "load smoke test (wrk, 16 connections; fails on any panic or error answer)"
 scripts/load-smoke.sh "$CARGO_TARGET_DIR/debug/server" 5
+
+step "OCI distribution-spec conformance (all four workflows)"
+scripts/oci-conformance.sh "$CARGO_TARGET_DIR/debug/server"
 
 step "browser tests (Playwright, Debian chromium)"
 export HUB_SERVER_BIN="$CARGO_TARGET_DIR/debug/server"

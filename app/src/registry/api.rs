@@ -648,7 +648,11 @@ async fn get_manifest(
 ) -> OciResult<Response> {
     let (parts, _) = req.into_parts();
     let caller = caller_of(&state, &parts).await?;
-    let reference = Reference::parse(&reference).map_err(|(c, m)| OciError::new(c, m))?;
+    // A name that cannot be a tag names no manifest: 404, as for any unknown one.
+    let reference = Reference::parse(&reference).map_err(|(c, m)| match c {
+        OciCode::DigestInvalid => OciError::new(c, m),
+        _ => OciError::new(OciCode::ManifestUnknown, m),
+    })?;
     let r = repo_for(&state, &caller, &ns, &name, Rights::Read).await?;
     let unknown = || {
         OciError::new(

@@ -13,7 +13,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// How long a registry token lives.
 pub const TOKEN_SECONDS: i64 = 300;
@@ -169,6 +172,28 @@ pub async fn registry_caller(
     })
 }
 
+/// Recently verified passwords, so a client fetching a token per request
+/// (docker, the conformance suite) costs one argon2 run and one sign-in
+/// attempt a minute, not one per request. Keyed by a hash of the process's
+/// token secret, the name and the password (never the password itself).
+fn verified() -> &'static std::sync::Mutex<HashMap<[u8; 32], (Instant, AuthUser)>> {
+    static CACHE: OnceLock<std::sync::Mutex<HashMap<[u8; 32], (Instant, AuthUser)>>> =
+        OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+const VERIFIED_FOR: Duration = Duration::from_secs(60);
+
+fn credential_key(secret: &[u8], name: &str, password: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(secret)
+        .chain_update(name.as_bytes())
+        .chain_update([0u8])
+        .chain_update(password.as_bytes())
+        .finalize()
+        .into()
+}
+
 /// `Basic base64(user:secret)`: the secret is an access token or the password.
 async fn basic(state: &AppState, b64: &str, ip: Option<IpAddr>) -> Result<Caller, AppError> {
     let wrong = || refused("The user name or password (or access token) is not right.");
@@ -186,6 +211,19 @@ async fn basic(state: &AppState, b64: &str, ip: Option<IpAddr>) -> Result<Caller
         return Ok(c);
     }
     let name = crate::domain::NamespaceName::parse(name).map_err(|_| wrong())?;
+    let key = credential_key(state.token_secret.as_ref(), name.as_str(), secret);
+    {
+        let cache = verified().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, user)) = cache.get(&key)
+            && at.elapsed() < VERIFIED_FOR
+        {
+            return Ok(Caller {
+                user: Some(user.clone()),
+                ip,
+                ..Caller::default()
+            });
+        }
+    }
     match ip {
         Some(ip) => {
             state
@@ -208,8 +246,15 @@ async fn basic(state: &AppState, b64: &str, ip: Option<IpAddr>) -> Result<Caller
     if !crate::account::auth::verify_password(secret.to_string(), hash).await? {
         return Err(wrong());
     }
+    {
+        let mut cache = verified().lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, (Instant::now(), user.clone()));
+    }
     Ok(Caller {
-        user: Some(AuthUser { ..user }),
+        user: Some(user),
         ip,
         ..Caller::default()
     })
