@@ -74,6 +74,33 @@ pub struct Config {
     )]
     pub max_orgs_per_user: i64,
 
+    /// Registry: anonymous manifest pulls per window, per IPv4 address or IPv6 /64.
+    #[arg(
+        long,
+        env = "HUB_PULL_LIMIT_ANONYMOUS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub pull_limit_anonymous: u32,
+
+    /// Registry: signed-in manifest pulls per window, per user.
+    #[arg(
+        long,
+        env = "HUB_PULL_LIMIT_AUTHENTICATED",
+        default_value_t = 200,
+        global = true
+    )]
+    pub pull_limit_authenticated: u32,
+
+    /// Registry: the pull-limit window in seconds (Docker Hub: 21600, six hours).
+    #[arg(
+        long,
+        env = "HUB_PULL_WINDOW_SECS",
+        default_value_t = 21600,
+        global = true
+    )]
+    pub pull_window_secs: u64,
+
     /// How often the reminder job runs, in seconds (it is idempotent).
     #[arg(
         long,
@@ -136,6 +163,12 @@ impl Config {
                 self.max_orgs_per_user
             ));
         }
+        if self.pull_limit_anonymous == 0
+            || self.pull_limit_authenticated == 0
+            || self.pull_window_secs == 0
+        {
+            return Err("HUB_PULL_LIMIT_ANONYMOUS, HUB_PULL_LIMIT_AUTHENTICATED and HUB_PULL_WINDOW_SECS must be at least 1".into());
+        }
         if self.reminder_interval_secs == 0 {
             return Err("HUB_REMINDER_INTERVAL_SECS must be at least 1".into());
         }
@@ -144,6 +177,9 @@ impl Config {
             reminder_interval: std::time::Duration::from_secs(self.reminder_interval_secs),
             trusted_proxies,
             max_orgs_per_user: self.max_orgs_per_user,
+            pull_limit_anonymous: self.pull_limit_anonymous,
+            pull_limit_authenticated: self.pull_limit_authenticated,
+            pull_window: std::time::Duration::from_secs(self.pull_window_secs),
             program: app::domain::ProgramRules {
                 activity_days: self.activity_days,
                 renewal_window_days: self.renewal_window_days,

@@ -99,10 +99,86 @@ impl governor::clock::Clock for HubClock {
 
 type Keyed = RateLimiter<String, DashMapStateStore<String>, HubClock, NoOpMiddleware<Duration>>;
 
-/// The limiters, one per action.
+/// The limiters, one per action, and the pull allowances.
 pub struct Limiter {
     clock: HubClock,
     limiters: Vec<(LimitedAction, Keyed)>,
+    /// Registry pulls: counted per address or user, with a peek for `HEAD`.
+    pub pulls: PullAllowance,
+}
+
+/// One pull allowance decision, with what the response headers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PullDecision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    pub window_secs: u64,
+    /// When refused: seconds until one more pull is allowed.
+    pub retry_after_secs: u64,
+}
+
+/// Docker Hub's pull limits as GCRA: `limit` pulls per `window`, all of them
+/// usable at once, refilling evenly. A `HEAD` peeks without consuming.
+/// In-process; keys that have fully refilled are pruned (bounded memory).
+#[derive(Default)]
+pub struct PullAllowance {
+    tat: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl PullAllowance {
+    /// Decides for `key` at `now_ms`; `consume` counts the pull when allowed.
+    pub fn decide(
+        &self,
+        key: &str,
+        now_ms: i64,
+        limit: u32,
+        window: Duration,
+        consume: bool,
+    ) -> PullDecision {
+        let window_ms = window.as_millis().max(1) as i64;
+        let limit = limit.max(1);
+        let t = (window_ms / i64::from(limit)).max(1);
+        let mut map = self.tat.lock().unwrap_or_else(|p| p.into_inner());
+        let tat = map.get(key).copied().unwrap_or(now_ms).max(now_ms);
+        let new_tat = tat + t;
+        let allowed = new_tat - now_ms <= window_ms;
+        let after = if allowed && consume { new_tat } else { tat };
+        if allowed && consume {
+            map.insert(key.to_string(), new_tat);
+        }
+        let remaining = ((now_ms + window_ms - after) / t).clamp(0, i64::from(limit)) as u32;
+        let retry_ms = if allowed {
+            0
+        } else {
+            new_tat - window_ms - now_ms
+        };
+        PullDecision {
+            allowed,
+            limit,
+            remaining,
+            window_secs: window.as_secs(),
+            retry_after_secs: ((retry_ms + 999) / 1000).max(0) as u64,
+        }
+    }
+
+    /// Forgets keys whose allowance has fully refilled.
+    pub fn prune(&self, now_ms: i64) {
+        self.tat
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, tat| *tat > now_ms);
+    }
+
+    /// Keys held (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.tat.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// True when no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 fn quota(l: Limit) -> Quota {
@@ -125,7 +201,11 @@ impl Limiter {
                 )
             })
             .collect();
-        Limiter { clock, limiters }
+        Limiter {
+            clock,
+            limiters,
+            pulls: PullAllowance::default(),
+        }
     }
 
     /// Counts one `action` for `key`; over the limit answers 429 saying when
@@ -151,9 +231,11 @@ impl Limiter {
 
     /// Forgets keys whose limits have fully recovered (bounds memory).
     pub fn prune(&self) {
+        use governor::clock::Clock as _;
         for (_, l) in &self.limiters {
             l.retain_recent();
         }
+        self.pulls.prune(self.clock.now().as_millis() as i64);
     }
 }
 
@@ -193,6 +275,33 @@ mod tests {
         assert!(l.check(LimitedAction::SignInPerAccount, "bobby").is_ok());
         clock.set(Timestamp(1_000_000 + 12_000));
         assert!(l.check(LimitedAction::SignInPerAccount, "alice").is_ok());
+    }
+
+    #[test]
+    fn pull_allowance_counts_gets_and_peeks_heads() {
+        let p = PullAllowance::default();
+        let w = Duration::from_secs(6 * 3600);
+        let now = 1_000_000;
+        let d = p.decide("ip:1", now, 100, w, false);
+        assert_eq!(
+            (d.allowed, d.remaining),
+            (true, 100),
+            "a HEAD consumes nothing"
+        );
+        for i in 0..100 {
+            let d = p.decide("ip:1", now, 100, w, true);
+            assert!(d.allowed, "pull {i}");
+            assert_eq!(d.remaining, 99 - i);
+        }
+        let d = p.decide("ip:1", now, 100, w, true);
+        assert!(!d.allowed);
+        assert_eq!(d.retry_after_secs, 216, "one pull refills every 6 h / 100");
+        assert!(p.decide("ip:2", now, 100, w, true).allowed, "another key");
+        // Six hours later the whole allowance is back, and the key can go.
+        let later = now + w.as_millis() as i64;
+        assert_eq!(p.decide("ip:1", later, 100, w, false).remaining, 100);
+        p.prune(later);
+        assert_eq!(p.len(), 0);
     }
 
     #[test]

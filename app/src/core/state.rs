@@ -23,6 +23,12 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Organizations one user may own.
     pub max_orgs_per_user: i64,
+    /// Registry manifest GETs per window: anonymous (per IPv4 address or IPv6 /64)…
+    pub pull_limit_anonymous: u32,
+    /// …and signed in (per user).
+    pub pull_limit_authenticated: u32,
+    /// The pull window (Docker Hub: 6 hours).
+    pub pull_window: std::time::Duration,
 }
 
 impl Settings {
@@ -49,6 +55,9 @@ impl Default for Settings {
             reminder_interval: std::time::Duration::from_secs(3600),
             trusted_proxies: Vec::new(),
             max_orgs_per_user: 20,
+            pull_limit_anonymous: 100,
+            pull_limit_authenticated: 200,
+            pull_window: std::time::Duration::from_secs(6 * 3600),
         }
     }
 }

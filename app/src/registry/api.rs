@@ -9,6 +9,7 @@ use super::{MANIFEST_MAX, OCI_INDEX, OCI_MANIFEST, OciCode, Reference, TAGS_PAGE
 use crate::core::access::{self, RepoAccess, load_namespace, namespace_rights_of};
 use crate::core::caller::{Caller, client_ip};
 use crate::core::http::ApiRoutes;
+use crate::core::perks;
 use crate::core::state::AppState;
 use crate::domain::ids::RepoId;
 use crate::domain::{NamespaceName, RepoName, Rights};
@@ -660,17 +661,92 @@ async fn get_manifest(
             format!("No manifest {reference:?} in {}.", r.full_name()),
         )
     };
+    let head = parts.method == Method::HEAD;
+    // Rate limits: sponsored public repositories are exempt (and say so);
+    // everyone else spends one pull per manifest GET, HEAD only peeks.
+    let mut tx = state.db.begin().await?;
+    let exempt = !r.repo.is_private
+        && perks::of(&state, &mut tx, r.ns.id())
+            .await?
+            .unlimited_pulls();
+    tx.commit().await?;
+    let limit_headers = if exempt {
+        vec![(
+            "ratelimit-policy",
+            r#"unlimited; reason="sponsored-oss""#.to_string(),
+        )]
+    } else {
+        let (key, source, limit) = match (&caller.user, caller.ip) {
+            (Some(u), _) => (
+                format!("user:{}", u.id.0),
+                u.id.0.to_string(),
+                state.settings.pull_limit_authenticated,
+            ),
+            (None, Some(ip)) => {
+                let k = super::pull_key(ip);
+                (format!("ip:{k}"), k, state.settings.pull_limit_anonymous)
+            }
+            (None, None) => (
+                "ip:unknown".into(),
+                "unknown".into(),
+                state.settings.pull_limit_anonymous,
+            ),
+        };
+        let window = state.settings.pull_window;
+        let d = state
+            .limits
+            .pulls
+            .decide(&key, state.clock.now().0, limit, window, !head);
+        let headers = vec![
+            (
+                "ratelimit-limit",
+                format!("{};w={}", d.limit, d.window_secs),
+            ),
+            (
+                "ratelimit-remaining",
+                format!("{};w={}", d.remaining, d.window_secs),
+            ),
+            ("docker-ratelimit-source", source),
+        ];
+        if !d.allowed && !head {
+            let mut e = OciError::new(
+                OciCode::Toomanyrequests,
+                if caller.user.is_some() {
+                    format!(
+                        "You have reached your pull rate limit ({} pulls per {} hours). Wait, or ask the publisher to join the Sponsored Open Source program.",
+                        d.limit,
+                        d.window_secs / 3600
+                    )
+                } else {
+                    format!(
+                        "You have reached the anonymous pull rate limit ({} pulls per {} hours). Sign in (docker login) for a higher limit, or wait.",
+                        d.limit,
+                        d.window_secs / 3600
+                    )
+                },
+            );
+            e.headers
+                .push((header::RETRY_AFTER, d.retry_after_secs.to_string()));
+            for (k, v) in headers {
+                if let Ok(name) = header::HeaderName::from_bytes(k.as_bytes()) {
+                    e.headers.push((name, v));
+                }
+            }
+            return Err(e);
+        }
+        headers
+    };
     let digest = resolve(&state, r.repo.id(), &reference)
         .await?
         .ok_or_else(unknown)?;
     let mut tx = state.db.begin().await?;
     let m = store::manifest(&mut tx, r.repo.id(), &digest).await?;
     let m = m.ok_or_else(unknown)?;
-    let head = parts.method == Method::HEAD;
-    if !head {
-        store::count_pull(&mut tx, r.repo.id()).await?;
-    }
     tx.commit().await?;
+    if !head {
+        // One statement of its own: a pull never waits on a write transaction.
+        store::count_pull(&state.db, r.repo.id()).await?;
+    }
     let mut res = if head {
         Response::new(Body::empty())
     } else {
@@ -685,6 +761,11 @@ async fn get_manifest(
         h.insert(header::CONTENT_TYPE, v);
     }
     digest_header(h, &digest);
+    for (k, v) in limit_headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    }
     Ok(res)
 }
 

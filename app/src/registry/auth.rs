@@ -176,9 +176,10 @@ pub async fn registry_caller(
 /// (docker, the conformance suite) costs one argon2 run and one sign-in
 /// attempt a minute, not one per request. Keyed by a hash of the process's
 /// token secret, the name and the password (never the password itself).
-fn verified() -> &'static std::sync::Mutex<HashMap<[u8; 32], (Instant, AuthUser)>> {
-    static CACHE: OnceLock<std::sync::Mutex<HashMap<[u8; 32], (Instant, AuthUser)>>> =
-        OnceLock::new();
+type Verified = std::sync::Mutex<HashMap<[u8; 32], (Instant, AuthUser)>>;
+
+fn verified() -> &'static Verified {
+    static CACHE: OnceLock<Verified> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 

@@ -397,11 +397,11 @@ pub async fn end_upload(tx: &mut Tx<'_>, id: &str) -> Result<bool, sqlx::Error> 
     Ok(r.rows_affected() > 0)
 }
 
-/// Counts one pull of the repository (its lifetime total).
-pub async fn count_pull(tx: &mut Tx<'_>, repo: RepoId) -> Result<(), sqlx::Error> {
+/// Counts one pull of the repository (its lifetime total), as one statement.
+pub async fn count_pull(db: &crate::db::Db, repo: RepoId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE repositories SET pull_count = pull_count + 1 WHERE id = $1")
         .bind(repo.0)
-        .execute(&mut **tx)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
