@@ -76,6 +76,14 @@ ensure_wrk() {
     fi
 }
 
+ensure_skopeo() {
+    if ! command -v skopeo >/dev/null 2>&1; then
+        step "installing Debian's skopeo (a real OCI client for the registry test)"
+        sudo_if_needed apt-get update -q
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q skopeo
+    fi
+}
+
 postgres_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 
 ensure_postgres() {

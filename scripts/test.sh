@@ -2,14 +2,15 @@
 # Usage: scripts/test.sh
 #
 # Installs what the tests need (wasm32 target, wasm-bindgen CLI, cargo-nextest,
-# cargo-deny, Debian's chromium and wrk, the npm packages in end2end/, a
+# cargo-deny, Debian's chromium, wrk and skopeo, the npm packages in end2end/, a
 # PostgreSQL server if none listens on 127.0.0.1:5432) and runs every check:
 # cargo fmt, the layer check, cargo deny (sources, licenses, duplicate
 # versions), clippy (-D warnings) for the ssr and the hydrate build, the Rust
 # tests on SQLite and PostgreSQL (cargo nextest: one process per test, each
 # killed and named after 2 minutes), a 5-second load smoke test that fails on
 # any server panic (scripts/load-smoke.sh), the OCI distribution-spec
-# conformance suite against the registry (scripts/oci-conformance.sh), then the
+# conformance suite against the registry (scripts/oci-conformance.sh), skopeo
+# pushing and pulling through it (scripts/skopeo-check.sh), then the
 # Playwright tests in headless Chromium against the freshly built server.
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
@@ -25,6 +26,7 @@ ensure_nextest
 ensure_deny
 ensure_chromium
 ensure_wrk
+ensure_skopeo
 ensure_npm
 ensure_postgres
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -54,6 +56,9 @@ scripts/load-smoke.sh "$CARGO_TARGET_DIR/debug/server" 5
 
 step "OCI distribution-spec conformance (all four workflows)"
 scripts/oci-conformance.sh "$CARGO_TARGET_DIR/debug/server"
+
+step "a real client: skopeo pushes, inspects and copies back (public and private)"
+scripts/skopeo-check.sh "$CARGO_TARGET_DIR/debug/server"
 
 step "browser tests (Playwright, Debian chromium)"
 export HUB_SERVER_BIN="$CARGO_TARGET_DIR/debug/server"

@@ -69,6 +69,7 @@ pub fn jobs() -> Vec<core::jobs::Job> {
         program::jobs::REMINDERS,
         logo::jobs::COLLECT,
         core::limits::PRUNE,
+        core::events::WRITER,
     ]
 }
 

@@ -258,7 +258,7 @@ async fn serve(config: Config) -> CliResult {
         blob_store(&config)?,
     );
     let jobs = app::core::jobs::spawn_all(&app::jobs(), &state);
-    let app = crate::router(state);
+    let app = crate::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -272,6 +272,11 @@ async fn serve(config: Config) -> CliResult {
     .map_err(|e| format!("server error: {e}"))?;
     for j in jobs {
         j.abort();
+    }
+    // Pulls queued but not yet written are written before exit.
+    match app::core::events::flush(&state).await {
+        Ok(n) => tracing::info!(events = n, "pull events flushed"),
+        Err(e) => tracing::error!(error = %e, "flushing pull events failed"),
     }
     tracing::info!("shut down cleanly");
     Ok(())

@@ -176,6 +176,17 @@ app::both_backends! {
         let r = t.get("/api/v1/repositories/alice/web", None).await;
         assert_eq!(r.json()["tags"].as_array().map(Vec::len), Some(2), "{}", r.body);
         assert_eq!(r.json()["pull_count"], 2, "two GETs, the HEAD not");
+        // Every manifest GET and HEAD became one event, written in a batch.
+        assert_eq!(t.state.events.len(), 3);
+        assert_eq!(app::core::events::flush(&t.state).await.expect("flush"), 3);
+        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT action, http_method, reference, tag FROM pull_events ORDER BY id")
+            .fetch_all(&t.state.db.pool).await.expect("events");
+        assert_eq!(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["pull_by_tag", "pull_by_digest", "version_check"]);
+        assert_eq!(rows[1].2, d);
+        assert_eq!(rows[1].3, None);
+        assert_eq!(rows[0].3.as_deref(), Some("1.0"));
+        assert!(t.state.events.is_empty());
     }
 
     async fn private_pulls_need_the_token_flow(db: Db) {

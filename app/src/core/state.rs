@@ -77,6 +77,8 @@ pub struct AppState {
     pub blobs: Arc<dyn object_store::ObjectStore>,
     /// Signs short-lived registry tokens (random per process).
     pub token_secret: Arc<[u8; 32]>,
+    /// Pull events waiting to be written.
+    pub events: Arc<super::events::EventQueue>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
@@ -103,6 +105,7 @@ impl AppState {
             perks: Arc::default(),
             blobs,
             token_secret: Arc::new(rand::random()),
+            events: Arc::default(),
         }
     }
 

@@ -747,6 +747,35 @@ async fn get_manifest(
         // One statement of its own: a pull never waits on a write transaction.
         store::count_pull(&state.db, r.repo.id()).await?;
     }
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(500)
+        .collect();
+    state.events.push(crate::core::events::PullEvent {
+        at: state.clock.now(),
+        namespace: r.ns.id(),
+        repository: r.repo.id(),
+        reference: match &reference {
+            Reference::Tag(t) | Reference::Digest(t) => t.clone(),
+        },
+        tag: match &reference {
+            Reference::Tag(t) => Some(t.clone()),
+            Reference::Digest(_) => None,
+        },
+        digest: digest.clone(),
+        action: match super::PullAction::of(head, &reference) {
+            super::PullAction::PullByTag => "pull_by_tag",
+            super::PullAction::PullByDigest => "pull_by_digest",
+            super::PullAction::VersionCheck => "version_check",
+        },
+        http_method: if head { "HEAD" } else { "GET" },
+        user_agent,
+        authenticated: caller.user.is_some(),
+    });
     let mut res = if head {
         Response::new(Body::empty())
     } else {
