@@ -86,6 +86,21 @@ ensure_skopeo() {
 
 postgres_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 
+redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+
+ensure_redis() {
+    if redis_up; then return; fi
+    step "starting Redis"
+    if ! command -v redis-server >/dev/null 2>&1; then
+        sudo_if_needed apt-get update -q
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+    fi
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    for _ in $(seq 1 30); do redis_up && return; sleep 0.5; done
+    echo "Redis did not come up on 127.0.0.1:6379" >&2
+    exit 1
+}
+
 ensure_postgres() {
     if postgres_up; then return; fi
     step "starting PostgreSQL"

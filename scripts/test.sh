@@ -3,7 +3,8 @@
 #
 # Installs what the tests need (wasm32 target, wasm-bindgen CLI, cargo-nextest,
 # cargo-deny, Debian's chromium, wrk and skopeo, the npm packages in end2end/, a
-# PostgreSQL server if none listens on 127.0.0.1:5432) and runs every check:
+# PostgreSQL server on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 if none
+# listens) and runs every check:
 # cargo fmt, the layer check, cargo deny (sources, licenses, duplicate
 # versions), clippy (-D warnings) for the ssr and the hydrate build, the Rust
 # tests on SQLite and PostgreSQL (cargo nextest: one process per test, each
@@ -15,7 +16,7 @@
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"
@@ -29,6 +30,7 @@ ensure_wrk
 ensure_skopeo
 ensure_npm
 ensure_postgres
+ensure_redis
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 step "cargo fmt --check"

@@ -257,6 +257,13 @@ async fn serve(config: Config) -> CliResult {
         leptos_options,
         blob_store(&config)?,
     );
+    let state = match config.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(url) => {
+            tracing::info!("pull limits kept in Redis");
+            state.with_redis_pull_limits(url, "hub:")?
+        }
+        None => state,
+    };
     let jobs = app::core::jobs::spawn_all(&app::jobs(), &state);
     let app = crate::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)

@@ -101,6 +101,11 @@ pub struct Config {
     )]
     pub pull_window_secs: u64,
 
+    /// Redis for rate-limit state shared by several instances (e.g.
+    /// `redis://127.0.0.1:6379/0`). Default: in-process limits.
+    #[arg(long, env = "HUB_REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+
     /// How often the reminder job runs, in seconds (it is idempotent).
     #[arg(
         long,

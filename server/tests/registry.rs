@@ -149,6 +149,160 @@ async fn push(t: &TestApp, token: &str, repo: &str, tag: &str) -> String {
     digest(m.as_bytes())
 }
 
+/// Docker Hub's limits, headers and the sponsored exemption, on whichever
+/// pull-limit store the app uses.
+async fn limits_case(t: TestApp) {
+    let alice = user_with_token(&t, "alice", false).await;
+    push(&t, &alice, "alice/web", "1.0").await;
+    let pull = |ip: &'static str, method: &'static str| {
+        Call::new(method, "/v2/alice/web/manifests/1.0").from(ip)
+    };
+    let r = pull("203.0.113.9", "HEAD").send(&t).await;
+    assert_eq!(r.headers["ratelimit-limit"], "100;w=21600");
+    assert_eq!(
+        r.headers["ratelimit-remaining"], "100;w=21600",
+        "HEAD does not count"
+    );
+    assert_eq!(r.headers["docker-ratelimit-source"], "203.0.113.9");
+    for i in 0..100 {
+        let r = pull("203.0.113.9", "GET").send(&t).await;
+        assert_eq!(r.status, StatusCode::OK, "pull {i}");
+        assert_eq!(
+            r.headers["ratelimit-remaining"],
+            format!("{};w=21600", 99 - i)
+        );
+    }
+    let r = pull("203.0.113.9", "GET").send(&t).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&r), "TOOMANYREQUESTS");
+    assert!(r.body.contains("Sign in"), "{}", r.body);
+    assert_eq!(r.headers[header::RETRY_AFTER], "216");
+    assert_eq!(r.headers["ratelimit-remaining"], "0;w=21600");
+    assert_eq!(
+        pull("203.0.113.9", "HEAD").send(&t).await.status,
+        StatusCode::OK,
+        "HEAD still answers"
+    );
+    assert_eq!(
+        pull("203.0.113.10", "GET").send(&t).await.status,
+        StatusCode::OK,
+        "another address"
+    );
+    // Signed in: 200 per user, counted apart from the address.
+    let r = Call::new("GET", "/v2/alice/web/manifests/1.0")
+        .from("203.0.113.9")
+        .token(&alice)
+        .send(&t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["ratelimit-limit"], "200;w=21600");
+    // An IPv6 /64 shares one allowance.
+    for i in 0..100 {
+        let ip = if i % 2 == 0 {
+            "2001:db8:7:7::1"
+        } else {
+            "2001:db8:7:7:ffff::2"
+        };
+        assert_eq!(
+            Call::new("GET", "/v2/alice/web/manifests/1.0")
+                .from(ip)
+                .send(&t)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    let r = pull("2001:db8:7:7:abcd::3", "GET").send(&t).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.headers["docker-ratelimit-source"], "2001:db8:7:7::/64");
+    // Six hours later the allowance is back.
+    t.clock.set(Timestamp(t.clock.now().0 + 6 * 3600 * 1000));
+    let r = pull("203.0.113.9", "GET").send(&t).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A sponsored namespace is never limited and says why.
+    let staff = user_with_token(&t, "reviewer", true).await;
+    let r = t
+        .json(
+            "POST",
+            "/api/v1/orgs",
+            Some(&alice),
+            json!({"name": "fluentorg"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    push(&t, &alice, "fluentorg/fluent-bit", "1.0").await;
+    let form = json!({"project_name": "Fluent", "website": "https://fluent.example.org", "source_url": "https://github.com/f/f",
+        "license": "Apache-2.0", "description": "Logs and metrics.", "attest_public": true, "attest_osd": true, "attest_noncommercial": true});
+    let r = t
+        .json(
+            "POST",
+            "/api/v1/namespaces/fluentorg/program/applications",
+            Some(&alice),
+            form,
+        )
+        .await;
+    let id = r.json()["id"].as_i64().expect("id");
+    let r = t
+        .json(
+            "POST",
+            &format!("/api/v1/program/applications/{id}/approve"),
+            Some(&staff),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for _ in 0..150 {
+        let r = Call::new("GET", "/v2/fluentorg/fluent-bit/manifests/1.0")
+            .from("198.51.100.4")
+            .send(&t)
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.headers["ratelimit-policy"],
+            "unlimited; reason=\"sponsored-oss\""
+        );
+        assert!(!r.headers.contains_key("ratelimit-remaining"));
+    }
+    // …and did not spend the caller's allowance.
+    let r = Call::new("HEAD", "/v2/alice/web/manifests/1.0")
+        .from("198.51.100.4")
+        .send(&t)
+        .await;
+    assert_eq!(r.headers["ratelimit-remaining"], "100;w=21600");
+    // After expiry and grace, limits apply again.
+    t.clock
+        .set(Timestamp(t.clock.now().0 + (365 + 15) * 24 * 3600 * 1000));
+    let r = Call::new("GET", "/v2/fluentorg/fluent-bit/manifests/1.0")
+        .from("198.51.100.4")
+        .send(&t)
+        .await;
+    assert_eq!(
+        r.headers["ratelimit-limit"], "100;w=21600",
+        "{:?}",
+        r.headers
+    );
+}
+
+/// The same app with pull allowances in Redis (127.0.0.1:6379), under a key
+/// prefix of its own.
+fn with_redis(mut t: TestApp) -> TestApp {
+    let prefix = format!("hubtest:{}:{}:", std::process::id(), rand_suffix());
+    t.state = t
+        .state
+        .clone()
+        .with_redis_pull_limits("redis://127.0.0.1:6379", &prefix)
+        .expect("redis url");
+    t.router = server::router(t.state.clone());
+    t
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 app::both_backends! {
     async fn push_pull_and_list(db: Db) {
         let t = test_app(db);
@@ -223,67 +377,11 @@ app::both_backends! {
     }
 
     async fn pull_limits_headers_and_the_sponsored_exemption(db: Db) {
-        let t = test_app(db);
-        let alice = user_with_token(&t, "alice", false).await;
-        push(&t, &alice, "alice/web", "1.0").await;
-        let pull = |ip: &'static str, method: &'static str| Call::new(method, "/v2/alice/web/manifests/1.0").from(ip);
-        let r = pull("203.0.113.9", "HEAD").send(&t).await;
-        assert_eq!(r.headers["ratelimit-limit"], "100;w=21600");
-        assert_eq!(r.headers["ratelimit-remaining"], "100;w=21600", "HEAD does not count");
-        assert_eq!(r.headers["docker-ratelimit-source"], "203.0.113.9");
-        for i in 0..100 {
-            let r = pull("203.0.113.9", "GET").send(&t).await;
-            assert_eq!(r.status, StatusCode::OK, "pull {i}");
-            assert_eq!(r.headers["ratelimit-remaining"], format!("{};w=21600", 99 - i));
-        }
-        let r = pull("203.0.113.9", "GET").send(&t).await;
-        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(code(&r), "TOOMANYREQUESTS");
-        assert!(r.body.contains("Sign in"), "{}", r.body);
-        assert_eq!(r.headers[header::RETRY_AFTER], "216");
-        assert_eq!(r.headers["ratelimit-remaining"], "0;w=21600");
-        assert_eq!(pull("203.0.113.9", "HEAD").send(&t).await.status, StatusCode::OK, "HEAD still answers");
-        assert_eq!(pull("203.0.113.10", "GET").send(&t).await.status, StatusCode::OK, "another address");
-        // Signed in: 200 per user, counted apart from the address.
-        let r = Call::new("GET", "/v2/alice/web/manifests/1.0").from("203.0.113.9").token(&alice).send(&t).await;
-        assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.headers["ratelimit-limit"], "200;w=21600");
-        // An IPv6 /64 shares one allowance.
-        for i in 0..100 {
-            let ip = if i % 2 == 0 { "2001:db8:7:7::1" } else { "2001:db8:7:7:ffff::2" };
-            assert_eq!(Call::new("GET", "/v2/alice/web/manifests/1.0").from(ip).send(&t).await.status, StatusCode::OK);
-        }
-        let r = pull("2001:db8:7:7:abcd::3", "GET").send(&t).await;
-        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(r.headers["docker-ratelimit-source"], "2001:db8:7:7::/64");
-        // Six hours later the allowance is back.
-        t.clock.set(Timestamp(t.clock.now().0 + 6 * 3600 * 1000));
-        let r = pull("203.0.113.9", "GET").send(&t).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        // A sponsored namespace is never limited and says why.
-        let staff = user_with_token(&t, "reviewer", true).await;
-        let r = t.json("POST", "/api/v1/orgs", Some(&alice), json!({"name": "fluentorg"})).await;
-        assert_eq!(r.status, StatusCode::CREATED);
-        push(&t, &alice, "fluentorg/fluent-bit", "1.0").await;
-        let form = json!({"project_name": "Fluent", "website": "https://fluent.example.org", "source_url": "https://github.com/f/f",
-            "license": "Apache-2.0", "description": "Logs and metrics.", "attest_public": true, "attest_osd": true, "attest_noncommercial": true});
-        let r = t.json("POST", "/api/v1/namespaces/fluentorg/program/applications", Some(&alice), form).await;
-        let id = r.json()["id"].as_i64().expect("id");
-        let r = t.json("POST", &format!("/api/v1/program/applications/{id}/approve"), Some(&staff), json!({})).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        for _ in 0..150 {
-            let r = Call::new("GET", "/v2/fluentorg/fluent-bit/manifests/1.0").from("198.51.100.4").send(&t).await;
-            assert_eq!(r.status, StatusCode::OK);
-            assert_eq!(r.headers["ratelimit-policy"], "unlimited; reason=\"sponsored-oss\"");
-            assert!(!r.headers.contains_key("ratelimit-remaining"));
-        }
-        // …and did not spend the caller's allowance.
-        let r = Call::new("HEAD", "/v2/alice/web/manifests/1.0").from("198.51.100.4").send(&t).await;
-        assert_eq!(r.headers["ratelimit-remaining"], "100;w=21600");
-        // After expiry and grace, limits apply again.
-        t.clock.set(Timestamp(t.clock.now().0 + (365 + 15) * 24 * 3600 * 1000));
-        let r = Call::new("GET", "/v2/fluentorg/fluent-bit/manifests/1.0").from("198.51.100.4").send(&t).await;
-        assert_eq!(r.headers["ratelimit-limit"], "100;w=21600", "{:?}", r.headers);
+        limits_case(test_app(db)).await;
+    }
+
+    async fn pull_limits_on_redis(db: Db) {
+        limits_case(with_redis(test_app(db))).await;
     }
 
     async fn bad_input_gets_the_spec_codes(db: Db) {

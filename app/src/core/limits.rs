@@ -104,7 +104,7 @@ pub struct Limiter {
     clock: HubClock,
     limiters: Vec<(LimitedAction, Keyed)>,
     /// Registry pulls: counted per address or user, with a peek for `HEAD`.
-    pub pulls: PullAllowance,
+    pub pulls: PullStore,
 }
 
 /// One pull allowance decision, with what the response headers say.
@@ -116,6 +116,157 @@ pub struct PullDecision {
     pub window_secs: u64,
     /// When refused: seconds until one more pull is allowed.
     pub retry_after_secs: u64,
+}
+
+/// The GCRA arithmetic both stores share (the Redis script does the same).
+#[derive(Debug, Clone, Copy)]
+struct Gcra {
+    limit: u32,
+    window_ms: i64,
+    /// Milliseconds one pull takes to refill.
+    t: i64,
+    window_secs: u64,
+}
+
+impl Gcra {
+    fn new(limit: u32, window: Duration) -> Gcra {
+        let window_ms = window.as_millis().max(1) as i64;
+        let limit = limit.max(1);
+        Gcra {
+            limit,
+            window_ms,
+            t: (window_ms / i64::from(limit)).max(1),
+            window_secs: window.as_secs(),
+        }
+    }
+    /// With the key's theoretical arrival time `tat` (at least `now`): the
+    /// decision, and the new time to store when a pull was spent.
+    fn decide(&self, tat: i64, now: i64, consume: bool) -> (PullDecision, Option<i64>) {
+        let new_tat = tat + self.t;
+        let allowed = new_tat - now <= self.window_ms;
+        let spend = allowed && consume;
+        let after = if spend { new_tat } else { tat };
+        (
+            self.decision(allowed, after, new_tat, now),
+            spend.then_some(new_tat),
+        )
+    }
+    fn decision(&self, allowed: bool, after: i64, new_tat: i64, now: i64) -> PullDecision {
+        let remaining =
+            ((now + self.window_ms - after) / self.t).clamp(0, i64::from(self.limit)) as u32;
+        let retry_ms = if allowed {
+            0
+        } else {
+            new_tat - self.window_ms - now
+        };
+        PullDecision {
+            allowed,
+            limit: self.limit,
+            remaining,
+            window_secs: self.window_secs,
+            retry_after_secs: ((retry_ms + 999) / 1000).max(0) as u64,
+        }
+    }
+}
+
+/// Where pull allowances live: this process, or Redis when several server
+/// instances share the limits.
+pub enum PullStore {
+    Memory(PullAllowance),
+    Redis(Box<RedisAllowance>),
+}
+
+impl PullStore {
+    /// Decides for `key`; see [`PullAllowance::decide`].
+    pub async fn decide(
+        &self,
+        key: &str,
+        now_ms: i64,
+        limit: u32,
+        window: Duration,
+        consume: bool,
+    ) -> AppResult<PullDecision> {
+        match self {
+            PullStore::Memory(m) => Ok(m.decide(key, now_ms, limit, window, consume)),
+            PullStore::Redis(r) => r.decide(key, now_ms, limit, window, consume).await,
+        }
+    }
+    fn prune(&self, now_ms: i64) {
+        if let PullStore::Memory(m) = self {
+            m.prune(now_ms);
+        }
+    }
+}
+
+/// Pull allowances in Redis: one key per caller holding its theoretical
+/// arrival time, read and updated atomically by a Lua script, expiring by
+/// itself once the allowance has refilled (bounded memory).
+pub struct RedisAllowance {
+    client: redis::Client,
+    conn: tokio::sync::OnceCell<redis::aio::MultiplexedConnection>,
+    prefix: String,
+    script: redis::Script,
+}
+
+const GCRA_LUA: &str = r#"
+local now = tonumber(ARGV[1])
+local t = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + t
+local allowed = (new_tat - now) <= window
+if allowed and ARGV[4] == '1' then
+  redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+  return {1, new_tat, new_tat}
+end
+if allowed then return {1, tat, new_tat} end
+return {0, tat, new_tat}
+"#;
+
+impl RedisAllowance {
+    /// A store at `url` (`redis://host:port/db`), keys under `prefix`.
+    pub fn new(url: &str, prefix: &str) -> Result<RedisAllowance, String> {
+        let client = redis::Client::open(url).map_err(|e| format!("HUB_REDIS_URL: {e}"))?;
+        Ok(RedisAllowance {
+            client,
+            conn: tokio::sync::OnceCell::new(),
+            prefix: prefix.to_string(),
+            script: redis::Script::new(GCRA_LUA),
+        })
+    }
+
+    async fn decide(
+        &self,
+        key: &str,
+        now_ms: i64,
+        limit: u32,
+        window: Duration,
+        consume: bool,
+    ) -> AppResult<PullDecision> {
+        let unavailable = |e: redis::RedisError| {
+            tracing::error!(error = %e, "redis rate-limit store failed");
+            AppError::internal()
+        };
+        let conn = self
+            .conn
+            .get_or_try_init(|| self.client.get_multiplexed_async_connection())
+            .await
+            .map_err(unavailable)?;
+        let mut conn = conn.clone();
+        let g = Gcra::new(limit, window);
+        let (allowed, after, new_tat): (i64, i64, i64) = self
+            .script
+            .key(format!("{}pull:{key}", self.prefix))
+            .arg(now_ms)
+            .arg(g.t)
+            .arg(g.window_ms)
+            .arg(if consume { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(g.decision(allowed == 1, after, new_tat, now_ms))
+    }
 }
 
 /// Docker Hub's pull limits as GCRA: `limit` pulls per `window`, all of them
@@ -136,30 +287,14 @@ impl PullAllowance {
         window: Duration,
         consume: bool,
     ) -> PullDecision {
-        let window_ms = window.as_millis().max(1) as i64;
-        let limit = limit.max(1);
-        let t = (window_ms / i64::from(limit)).max(1);
+        let g = Gcra::new(limit, window);
         let mut map = self.tat.lock().unwrap_or_else(|p| p.into_inner());
         let tat = map.get(key).copied().unwrap_or(now_ms).max(now_ms);
-        let new_tat = tat + t;
-        let allowed = new_tat - now_ms <= window_ms;
-        let after = if allowed && consume { new_tat } else { tat };
-        if allowed && consume {
+        let (d, store) = g.decide(tat, now_ms, consume);
+        if let Some(new_tat) = store {
             map.insert(key.to_string(), new_tat);
         }
-        let remaining = ((now_ms + window_ms - after) / t).clamp(0, i64::from(limit)) as u32;
-        let retry_ms = if allowed {
-            0
-        } else {
-            new_tat - window_ms - now_ms
-        };
-        PullDecision {
-            allowed,
-            limit,
-            remaining,
-            window_secs: window.as_secs(),
-            retry_after_secs: ((retry_ms + 999) / 1000).max(0) as u64,
-        }
+        d
     }
 
     /// Forgets keys whose allowance has fully refilled.
@@ -204,8 +339,14 @@ impl Limiter {
         Limiter {
             clock,
             limiters,
-            pulls: PullAllowance::default(),
+            pulls: PullStore::Memory(PullAllowance::default()),
         }
+    }
+
+    /// The same limiters with pull allowances kept in `pulls` (e.g. Redis).
+    pub fn with_pulls(mut self, pulls: PullStore) -> Limiter {
+        self.pulls = pulls;
+        self
     }
 
     /// Counts one `action` for `key`; over the limit answers 429 saying when

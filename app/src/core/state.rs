@@ -88,6 +88,17 @@ impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
 }
 
 impl AppState {
+    /// Keeps pull allowances in Redis at `url` (keys under `prefix`), so
+    /// several instances share them.
+    pub fn with_redis_pull_limits(mut self, url: &str, prefix: &str) -> Result<Self, String> {
+        let store = super::limits::RedisAllowance::new(url, prefix)?;
+        self.limits = Arc::new(
+            Limiter::new(self.clock.clone())
+                .with_pulls(super::limits::PullStore::Redis(Box::new(store))),
+        );
+        Ok(self)
+    }
+
     /// State with fresh limiters and an empty perks cache.
     pub fn new(
         db: Db,

@@ -696,7 +696,8 @@ async fn get_manifest(
         let d = state
             .limits
             .pulls
-            .decide(&key, state.clock.now().0, limit, window, !head);
+            .decide(&key, state.clock.now().0, limit, window, !head)
+            .await?;
         let headers = vec![
             (
                 "ratelimit-limit",
