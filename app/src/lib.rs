@@ -70,6 +70,7 @@ pub fn jobs() -> Vec<core::jobs::Job> {
         logo::jobs::COLLECT,
         core::limits::PRUNE,
         core::events::WRITER,
+        registry::jobs::HOUSEKEEPING,
     ]
 }
 

@@ -384,6 +384,33 @@ app::both_backends! {
         limits_case(with_redis(test_app(db))).await;
     }
 
+    async fn housekeeping_removes_stale_uploads_and_orphaned_blobs(db: Db) {
+        let t = test_app(db);
+        let alice = user_with_token(&t, "alice", false).await;
+        push(&t, &alice, "alice/web", "1.0").await;
+        let r = Call::new("POST", "/v2/alice/web/blobs/uploads/").token(&alice).send(&t).await;
+        let loc = r.headers[header::LOCATION].to_str().expect("loc").to_string();
+        Call::new("PATCH", loc.clone()).token(&alice).body("half a layer").send(&t).await;
+        // A blob pushed, then unlinked: an orphan once no manifest names it.
+        let lone = b"an orphan blob";
+        let r = Call::new("POST", format!("/v2/alice/web/blobs/uploads/?digest={}", digest(lone))).token(&alice).body(lone.to_vec()).send(&t).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let r = Call::new("DELETE", format!("/v2/alice/web/blobs/{}", digest(lone))).token(&alice).send(&t).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(app::registry::jobs::collect(&t.state, day, hour).await.expect("gc"), 0, "too young");
+        t.clock.set(Timestamp(t.clock.now().0 + 25 * 3600 * 1000));
+        assert_eq!(app::registry::jobs::collect(&t.state, day, hour).await.expect("gc"), 2, "the upload and the orphan");
+        assert_eq!(app::registry::jobs::collect(&t.state, day, hour).await.expect("gc"), 0, "idempotent");
+        let r = Call::new("GET", loc).token(&alice).send(&t).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // What the image uses is untouched and still pulls.
+        let r = Call::new("GET", format!("/v2/alice/web/blobs/{}", digest(LAYER))).token(&alice).send(&t).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(Call::new("GET", "/v2/alice/web/manifests/1.0").token(&alice).send(&t).await.status, StatusCode::OK);
+    }
+
     async fn bad_input_gets_the_spec_codes(db: Db) {
         let t = test_app(db);
         let alice = user_with_token(&t, "alice", false).await;
