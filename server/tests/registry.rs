@@ -330,6 +330,13 @@ app::both_backends! {
         let r = t.get("/api/v1/repositories/alice/web", None).await;
         assert_eq!(r.json()["tags"].as_array().map(Vec::len), Some(2), "{}", r.body);
         assert_eq!(r.json()["pull_count"], 2, "two GETs, the HEAD not");
+        let tags = r.json()["tags"].as_array().cloned().unwrap_or_default();
+        let one = tags.iter().find(|t| t["name"] == "1.0").expect("1.0");
+        assert_eq!(one["size"], (manifest().len() + CONFIG.len() + LAYER.len()) as i64);
+        assert!(one["last_pulled_at"].is_string(), "pulled by tag: {one}");
+        let latest = tags.iter().find(|t| t["name"] == "latest").expect("latest");
+        assert!(latest["last_pulled_at"].is_null(), "never pulled by that tag");
+        assert_eq!(r.json()["pull_host"], "127.0.0.1:3000");
         // Every manifest GET and HEAD became one event, written in a batch.
         assert_eq!(t.state.events.len(), 3);
         assert_eq!(app::core::events::flush(&t.state).await.expect("flush"), 3);

@@ -747,6 +747,9 @@ async fn get_manifest(
     if !head {
         // One statement of its own: a pull never waits on a write transaction.
         store::count_pull(&state.db, r.repo.id()).await?;
+        if let Reference::Tag(tag) = &reference {
+            store::tag_pulled(&state.db, r.repo.id(), tag, state.clock.now()).await?;
+        }
     }
     let user_agent = parts
         .headers
@@ -872,6 +875,8 @@ async fn put_manifest(
             artifact_type: refs.artifact_type.as_deref(),
             subject: refs.subject.as_deref(),
             refs: &all_refs,
+            total_size: bytes.len() as i64 + refs.content_size,
+            platforms: (!refs.platforms.is_empty()).then(|| refs.platforms.join(",")),
         },
         now,
     )

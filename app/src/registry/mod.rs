@@ -135,6 +135,11 @@ pub struct ManifestRefs {
     pub artifact_type: Option<String>,
     /// The media type the manifest declares, if any.
     pub media_type: Option<String>,
+    /// The compressed size of what it names (config and layers, or the
+    /// manifests of an index), as its descriptors say.
+    pub content_size: i64,
+    /// `os/architecture[/variant]` of each manifest of an index.
+    pub platforms: Vec<String>,
 }
 
 /// Reads what a manifest references; refuses what is not a manifest.
@@ -160,8 +165,10 @@ pub fn manifest_refs(body: &[u8]) -> Result<ManifestRefs, String> {
             .map(String::from),
         ..ManifestRefs::default()
     };
+    let size_of = |d: &serde_json::Value| d.get("size").and_then(|s| s.as_i64()).unwrap_or(0);
     if let Some(config) = obj.get("config") {
         refs.blobs.push(digest_of(config)?);
+        refs.content_size += size_of(config);
         if refs.artifact_type.is_none() {
             refs.artifact_type = config
                 .get("mediaType")
@@ -172,11 +179,21 @@ pub fn manifest_refs(body: &[u8]) -> Result<ManifestRefs, String> {
     if let Some(layers) = obj.get("layers") {
         for l in layers.as_array().ok_or("`layers` is not a list.")? {
             refs.blobs.push(digest_of(l)?);
+            refs.content_size += size_of(l);
         }
     }
     if let Some(ms) = obj.get("manifests") {
         for m in ms.as_array().ok_or("`manifests` is not a list.")? {
             refs.manifests.push(digest_of(m)?);
+            refs.content_size += size_of(m);
+            if let Some(p) = m.get("platform") {
+                let part = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+                let mut name = format!("{}/{}", part("os"), part("architecture"));
+                if !part("variant").is_empty() {
+                    name = format!("{name}/{}", part("variant"));
+                }
+                refs.platforms.push(name);
+            }
         }
     }
     if let Some(s) = obj.get("subject") {

@@ -212,6 +212,10 @@ pub struct NewManifest<'a> {
     pub artifact_type: Option<&'a str>,
     pub subject: Option<&'a str>,
     pub refs: &'a [String],
+    /// The manifest and what it names, compressed.
+    pub total_size: i64,
+    /// Comma-separated platforms of an index.
+    pub platforms: Option<String>,
 }
 
 pub async fn put_manifest(
@@ -221,8 +225,8 @@ pub async fn put_manifest(
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO registry_manifests (repository_id, digest, media_type, size, artifact_type, subject, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO registry_manifests (repository_id, digest, media_type, size, artifact_type, subject, created_at, total_size, platforms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (repository_id, digest) DO UPDATE SET media_type = excluded.media_type",
     )
     .bind(repo.0)
@@ -232,6 +236,8 @@ pub async fn put_manifest(
     .bind(m.artifact_type)
     .bind(m.subject)
     .bind(now.0)
+    .bind(m.total_size)
+    .bind(m.platforms)
     .execute(&mut **tx)
     .await?;
     for r in m.refs {
@@ -395,6 +401,22 @@ pub async fn end_upload(tx: &mut Tx<'_>, id: &str) -> Result<bool, sqlx::Error> 
         .execute(&mut **tx)
         .await?;
     Ok(r.rows_affected() > 0)
+}
+
+/// Stamps when a tag was last pulled (one statement of its own).
+pub async fn tag_pulled(
+    db: &crate::db::Db,
+    repo: RepoId,
+    tag: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE tags SET last_pulled_at = $1 WHERE repository_id = $2 AND name = $3")
+        .bind(now.0)
+        .bind(repo.0)
+        .bind(tag)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 /// Counts one pull of the repository (its lifetime total), as one statement.

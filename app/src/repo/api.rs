@@ -118,6 +118,11 @@ mod service {
                 &repo.name,
             ),
             logo,
+            pull_host: crate::core::origin::origin_of(&state.settings.public_url)
+                .split("://")
+                .nth(1)
+                .unwrap_or_default()
+                .to_string(),
             created_at: crate::domain::Timestamp(repo.created_at),
             namespace: ns.name,
             name: repo.name,
@@ -158,6 +163,9 @@ mod service {
             name: tag.to_string(),
             digest: digest.to_string(),
             pushed_at: now,
+            size: None,
+            platforms: Vec::new(),
+            last_pulled_at: None,
         })
     }
 

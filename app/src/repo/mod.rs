@@ -34,6 +34,32 @@ pub struct TagInfo {
     pub name: String,
     pub digest: String,
     pub pushed_at: Timestamp,
+    /// Compressed size (manifest, config and layers), when pushed through the registry.
+    #[serde(default)]
+    pub size: Option<i64>,
+    /// Platforms of a multi-platform image (`linux/amd64`, …).
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub last_pulled_at: Option<Timestamp>,
+}
+
+/// The tag a pull command names: `latest` if there is one, else the newest.
+pub fn default_tag(tags: &[TagInfo]) -> Option<&TagInfo> {
+    tags.iter()
+        .find(|t| t.name == "latest")
+        .or_else(|| tags.iter().max_by_key(|t| t.pushed_at))
+}
+
+/// `12.3 MB`: sizes as registries show them (decimal units).
+pub fn human_size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    match b {
+        b if b >= 1e9 => format!("{:.1} GB", b / 1e9),
+        b if b >= 1e6 => format!("{:.1} MB", b / 1e6),
+        b if b >= 1e3 => format!("{:.1} kB", b / 1e3),
+        b => format!("{b} B"),
+    }
 }
 
 /// Everything a repository page shows.
@@ -58,6 +84,8 @@ pub struct RepoDetail {
     pub scout_enabled: bool,
     /// Markdown for the embeddable badge.
     pub badge_markdown: String,
+    /// The host clients pull from (`hub.example.org`), for the pull command.
+    pub pull_host: String,
     /// The logo shown, resolved through repository → organization → default.
     #[serde(flatten)]
     pub logo: LogoInfo,
@@ -66,6 +94,27 @@ pub struct RepoDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pull_commands_prefer_latest_then_newest() {
+        let tag = |n: &str, at: i64| TagInfo {
+            name: n.into(),
+            digest: String::new(),
+            pushed_at: Timestamp(at),
+            size: None,
+            platforms: Vec::new(),
+            last_pulled_at: None,
+        };
+        let tags = vec![tag("1.0", 1), tag("2.0", 3), tag("latest", 2)];
+        assert_eq!(default_tag(&tags).map(|t| t.name.as_str()), Some("latest"));
+        assert_eq!(
+            default_tag(&tags[..2]).map(|t| t.name.as_str()),
+            Some("2.0")
+        );
+        assert_eq!(default_tag(&[]), None);
+        assert_eq!(human_size(12_345_678), "12.3 MB");
+        assert_eq!(human_size(999), "999 B");
+    }
 
     #[test]
     fn descriptions() {

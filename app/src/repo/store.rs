@@ -7,19 +7,37 @@ use crate::domain::Timestamp;
 use crate::domain::ids::RepoId;
 
 pub async fn tags(tx: &mut Tx<'_>, repo: RepoId) -> Result<Vec<TagInfo>, sqlx::Error> {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT name, digest, pushed_at FROM tags WHERE repository_id = $1
-         ORDER BY pushed_at DESC, name",
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        name: String,
+        digest: String,
+        pushed_at: i64,
+        last_pulled_at: Option<i64>,
+        total_size: Option<i64>,
+        platforms: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT t.name, t.digest, t.pushed_at, t.last_pulled_at, m.total_size, m.platforms
+         FROM tags t LEFT JOIN registry_manifests m
+           ON m.repository_id = t.repository_id AND m.digest = t.digest
+         WHERE t.repository_id = $1
+         ORDER BY t.pushed_at DESC, t.name",
     )
     .bind(repo.0)
     .fetch_all(&mut **tx)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(name, digest, at)| TagInfo {
-            name,
-            digest,
-            pushed_at: Timestamp(at),
+        .map(|r| TagInfo {
+            name: r.name,
+            digest: r.digest,
+            pushed_at: Timestamp(r.pushed_at),
+            size: r.total_size,
+            platforms: r
+                .platforms
+                .map(|p| p.split(',').map(String::from).collect())
+                .unwrap_or_default(),
+            last_pulled_at: r.last_pulled_at.map(Timestamp),
         })
         .collect())
 }

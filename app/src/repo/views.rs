@@ -52,23 +52,28 @@ pub fn RepoPage() -> impl IntoView {
                             {if d.description.is_empty() { "No description yet.".to_string() } else { d.description.clone() }}
                         </p>
                         <p class="muted">{format!("Created {} · {} pulls · your access: {}", d.created_at.date(), d.pull_count, d.viewer_rights)}</p>
-                        <div class="panel">
-                            <h2>"Pull this image"</h2>
-                            <code class="cmd">{format!("docker pull {full}:{}", d.tags.first().map(|t| t.name.clone()).unwrap_or_else(|| "latest".into()))}</code>
-                        </div>
+                        {super::default_tag(&d.tags).map(|t| view! {
+                            <div class="panel">
+                                <h2>"Pull this image"</h2>
+                                <code class="cmd" data-testid="pull-command">{format!("docker pull {}/{full}:{}", d.pull_host, t.name)}</code>
+                            </div>
+                        })}
                         <h2>"Tags"</h2>
                         {if d.tags.is_empty() {
                             view! { <p class="muted">"No tags pushed yet."</p> }.into_any()
                         } else {
                             view! {
                                 <table data-testid="tag-table">
-                                    <thead><tr><th>"Tag"</th><th>"Digest"</th><th>"Pushed"</th></tr></thead>
+                                    <thead><tr><th>"Tag"</th><th>"Digest"</th><th>"Size"</th><th>"Platforms"</th><th>"Pushed"</th><th>"Last pulled"</th></tr></thead>
                                     <tbody>
                                         {d.tags.iter().map(|t| view! {
                                             <tr>
                                                 <td><code>{t.name.clone()}</code></td>
                                                 <td><code title=t.digest.clone()>{short_digest(&t.digest)}</code></td>
+                                                <td>{t.size.map(super::human_size).unwrap_or_else(|| "—".into())}</td>
+                                                <td>{if t.platforms.is_empty() { "—".to_string() } else { t.platforms.join(", ") }}</td>
                                                 <td>{t.pushed_at.date_time()}</td>
+                                                <td>{t.last_pulled_at.map(|p| p.date_time()).unwrap_or_else(|| "never".into())}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -113,7 +118,7 @@ fn TagForm(action: ServerAction<PutTag>, namespace: String, name: String) -> imp
     view! {
         <section class="panel">
             <h2>"Add or move a tag"</h2>
-            <p class="muted">"Until the registry endpoint accepts pushes, tags arrive through this form or "
+            <p class="muted">"Push with " <code>"docker push"</code>" (or podman, skopeo), or point a tag at a digest here or with "
                 <code>"PUT /api/v1/repositories/{ns}/{repo}/tags/{tag}"</code>"."</p>
             <ActionForm action=action attr:data-testid="tag-form">
                 <input type="hidden" name="namespace" value=namespace/>
