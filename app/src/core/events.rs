@@ -1,4 +1,5 @@
 //! Pull events: every manifest GET or HEAD on the registry becomes one event,
+//! and with them the repositories' pull counts and tags' last-pulled times,
 //! queued in memory (bounded: when full, the pull still succeeds and a
 //! counter of dropped events rises) and written in batches by the registered
 //! `pull-events` job, or by `flush` at shutdown. A pull never waits for the
@@ -85,7 +86,7 @@ impl EventQueue {
 }
 
 async fn write(db: &Db, events: &[PullEvent]) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     for chunk in events.chunks(BATCH) {
         let mut sql = String::from(
             "INSERT INTO pull_events (at, namespace_id, repository_id, reference, tag, digest, action, http_method, user_agent, authenticated) VALUES ",
@@ -124,6 +125,35 @@ async fn write(db: &Db, events: &[PullEvent]) -> Result<(), sqlx::Error> {
                 .bind(e.authenticated);
         }
         q.execute(&mut *tx).await?;
+    }
+    // The repository's lifetime pull count (GETs) and each tag's last pull,
+    // aggregated per batch: one UPDATE per repository and tag, not per pull.
+    let mut counts: std::collections::BTreeMap<i64, i64> = Default::default();
+    let mut pulled: std::collections::BTreeMap<(i64, String), i64> = Default::default();
+    for e in events.iter().filter(|e| e.http_method == "GET") {
+        *counts.entry(e.repository.0).or_default() += 1;
+        if let Some(tag) = &e.tag {
+            let at = pulled.entry((e.repository.0, tag.clone())).or_default();
+            *at = (*at).max(e.at.0);
+        }
+    }
+    for (repo, n) in counts {
+        sqlx::query("UPDATE repositories SET pull_count = pull_count + $1 WHERE id = $2")
+            .bind(n)
+            .bind(repo)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for ((repo, tag), at) in pulled {
+        sqlx::query(
+            "UPDATE tags SET last_pulled_at = $1 WHERE repository_id = $2 AND name = $3
+               AND (last_pulled_at IS NULL OR last_pulled_at < $1)",
+        )
+        .bind(at)
+        .bind(repo)
+        .bind(tag)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await
 }

@@ -744,13 +744,8 @@ async fn get_manifest(
     let m = store::manifest(&mut tx, r.repo.id(), &digest).await?;
     let m = m.ok_or_else(unknown)?;
     tx.commit().await?;
-    if !head {
-        // One statement of its own: a pull never waits on a write transaction.
-        store::count_pull(&state.db, r.repo.id()).await?;
-        if let Reference::Tag(tag) = &reference {
-            store::tag_pulled(&state.db, r.repo.id(), tag, state.clock.now()).await?;
-        }
-    }
+    // The pull count and the tag's last pull follow from the event, written
+    // in batches off the request path (core::events).
     let user_agent = parts
         .headers
         .get(header::USER_AGENT)

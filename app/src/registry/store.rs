@@ -402,28 +402,3 @@ pub async fn end_upload(tx: &mut Tx<'_>, id: &str) -> Result<bool, sqlx::Error> 
         .await?;
     Ok(r.rows_affected() > 0)
 }
-
-/// Stamps when a tag was last pulled (one statement of its own).
-pub async fn tag_pulled(
-    db: &crate::db::Db,
-    repo: RepoId,
-    tag: &str,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE tags SET last_pulled_at = $1 WHERE repository_id = $2 AND name = $3")
-        .bind(now.0)
-        .bind(repo.0)
-        .bind(tag)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-/// Counts one pull of the repository (its lifetime total), as one statement.
-pub async fn count_pull(db: &crate::db::Db, repo: RepoId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE repositories SET pull_count = pull_count + 1 WHERE id = $1")
-        .bind(repo.0)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
