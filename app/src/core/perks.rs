@@ -106,6 +106,15 @@ async fn load_term(tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Term, sqlx::Error
     Ok(row.map(|(s, e)| (Timestamp(s), Timestamp(e))))
 }
 
+/// The namespace's perks now if its term is cached (no database at all).
+pub fn cached(state: &AppState, ns: NamespaceId) -> Option<Perks> {
+    let term = state.perks.cached(ns)?;
+    let now = state.clock.now();
+    Some(Perks {
+        membership: term.map(|(s, e)| Membership::derive(s, e, now, &state.settings.program)),
+    })
+}
+
 /// The namespace's perks now, from the cache or (on a miss) through `tx`.
 pub async fn of(state: &AppState, tx: &mut Tx<'_>, ns: NamespaceId) -> Result<Perks, sqlx::Error> {
     let term = match state.perks.cached(ns) {

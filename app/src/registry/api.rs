@@ -628,48 +628,84 @@ async fn delete_upload(
 
 // ---- manifests ----
 
-async fn resolve(
+/// Resolves a manifest pull: from the hot cache for public repositories, else
+/// through `core::access` and the database (then cached when public).
+async fn resolve_pull(
     state: &AppState,
-    repo: RepoId,
+    caller: &Caller,
+    ns: &str,
+    name: &str,
     reference: &Reference,
-) -> OciResult<Option<String>> {
-    let mut tx = state.db.begin().await?;
-    let d = match reference {
-        Reference::Digest(d) => Some(d.clone()),
-        Reference::Tag(t) => store::tag_digest(&mut tx, repo, t).await?,
-    };
-    tx.commit().await?;
-    Ok(d)
-}
-
-async fn get_manifest(
-    State(state): State<AppState>,
-    Path((ns, name, reference)): Path<(String, String, String)>,
-    req: Request,
-) -> OciResult<Response> {
-    let (parts, _) = req.into_parts();
-    let caller = caller_of(&state, &parts).await?;
-    // A name that cannot be a tag names no manifest: 404, as for any unknown one.
-    let reference = Reference::parse(&reference).map_err(|(c, m)| match c {
-        OciCode::DigestInvalid => OciError::new(c, m),
-        _ => OciError::new(OciCode::ManifestUnknown, m),
-    })?;
-    let r = repo_for(&state, &caller, &ns, &name, Rights::Read).await?;
+    raw_reference: &str,
+) -> OciResult<(super::cache::Resolved, bool)> {
+    let instance = super::cache::instance(state.token_secret.as_ref());
+    if caller.token_scope != Some(Rights::None)
+        && let Some(hit) = super::cache::get(instance, ns, name, raw_reference)
+    {
+        return Ok((hit, false));
+    }
+    let r = repo_for(state, caller, ns, name, Rights::Read).await?;
     let unknown = || {
         OciError::new(
             OciCode::ManifestUnknown,
             format!("No manifest {reference:?} in {}.", r.full_name()),
         )
     };
+    let mut tx = state.db.begin().await?;
+    let digest = match reference {
+        Reference::Digest(d) => Some(d.clone()),
+        Reference::Tag(t) => store::tag_digest(&mut tx, r.repo.id(), t).await?,
+    }
+    .ok_or_else(unknown)?;
+    let m = store::manifest(&mut tx, r.repo.id(), &digest)
+        .await?
+        .ok_or_else(unknown)?;
+    tx.commit().await?;
+    let bytes = store::get_blob(state.blobs.as_ref(), &digest)
+        .await?
+        .ok_or_else(unknown)?;
+    let resolved = super::cache::Resolved {
+        repo_id: r.repo.id,
+        ns_id: r.ns.id,
+        digest,
+        media_type: m.media_type,
+        size: m.size,
+        bytes,
+    };
+    if !r.repo.is_private {
+        super::cache::put(instance, ns, name, raw_reference, resolved.clone());
+    }
+    Ok((resolved, r.repo.is_private))
+}
+
+async fn get_manifest(
+    State(state): State<AppState>,
+    Path((ns, name, raw_reference)): Path<(String, String, String)>,
+    req: Request,
+) -> OciResult<Response> {
+    let (parts, _) = req.into_parts();
+    let caller = caller_of(&state, &parts).await?;
+    // A name that cannot be a tag names no manifest: 404, as for any unknown one.
+    let reference = Reference::parse(&raw_reference).map_err(|(c, m)| match c {
+        OciCode::DigestInvalid => OciError::new(c, m),
+        _ => OciError::new(OciCode::ManifestUnknown, m),
+    })?;
+    let (m, is_private) =
+        resolve_pull(&state, &caller, &ns, &name, &reference, &raw_reference).await?;
+    let ns_id = crate::domain::ids::NamespaceId(m.ns_id);
     let head = parts.method == Method::HEAD;
     // Rate limits: sponsored public repositories are exempt (and say so);
     // everyone else spends one pull per manifest GET, HEAD only peeks.
-    let mut tx = state.db.begin().await?;
-    let exempt = !r.repo.is_private
-        && perks::of(&state, &mut tx, r.ns.id())
-            .await?
-            .unlimited_pulls();
-    tx.commit().await?;
+    let perks_now = match perks::cached(&state, ns_id) {
+        Some(p) => p,
+        None => {
+            let mut tx = state.db.begin().await?;
+            let p = perks::of(&state, &mut tx, ns_id).await?;
+            tx.commit().await?;
+            p
+        }
+    };
+    let exempt = !is_private && perks_now.unlimited_pulls();
     let limit_headers = if exempt {
         vec![(
             "ratelimit-policy",
@@ -737,13 +773,6 @@ async fn get_manifest(
         }
         headers
     };
-    let digest = resolve(&state, r.repo.id(), &reference)
-        .await?
-        .ok_or_else(unknown)?;
-    let mut tx = state.db.begin().await?;
-    let m = store::manifest(&mut tx, r.repo.id(), &digest).await?;
-    let m = m.ok_or_else(unknown)?;
-    tx.commit().await?;
     // The pull count and the tag's last pull follow from the event, written
     // in batches off the request path (core::events).
     let user_agent = parts
@@ -756,16 +785,14 @@ async fn get_manifest(
         .collect();
     state.events.push(crate::core::events::PullEvent {
         at: state.clock.now(),
-        namespace: r.ns.id(),
-        repository: r.repo.id(),
-        reference: match &reference {
-            Reference::Tag(t) | Reference::Digest(t) => t.clone(),
-        },
+        namespace: ns_id,
+        repository: RepoId(m.repo_id),
+        reference: raw_reference.clone(),
         tag: match &reference {
             Reference::Tag(t) => Some(t.clone()),
             Reference::Digest(_) => None,
         },
-        digest: digest.clone(),
+        digest: m.digest.clone(),
         action: match super::PullAction::of(head, &reference) {
             super::PullAction::PullByTag => "pull_by_tag",
             super::PullAction::PullByDigest => "pull_by_digest",
@@ -778,17 +805,14 @@ async fn get_manifest(
     let mut res = if head {
         Response::new(Body::empty())
     } else {
-        let bytes = store::get_blob(state.blobs.as_ref(), &digest)
-            .await?
-            .ok_or_else(unknown)?;
-        Response::new(Body::from(bytes))
+        Response::new(Body::from(m.bytes.clone()))
     };
     let h = res.headers_mut();
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(m.size));
     if let Ok(v) = HeaderValue::from_str(&m.media_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    digest_header(h, &digest);
+    digest_header(h, &m.digest);
     for (k, v) in limit_headers {
         if let Ok(v) = HeaderValue::from_str(&v) {
             h.insert(k, v);
@@ -880,6 +904,11 @@ async fn put_manifest(
         crate::core::catalog::upsert_tag(&mut tx, r.repo.id(), t, &digest, now).await?;
     }
     tx.commit().await?;
+    super::cache::forget(
+        super::cache::instance(state.token_secret.as_ref()),
+        &ns,
+        &name,
+    );
     let mut res = StatusCode::CREATED.into_response();
     let h = res.headers_mut();
     location(h, &format!("/v2/{ns}/{name}/manifests/{digest}"));
@@ -909,6 +938,11 @@ async fn delete_manifest(
         Reference::Tag(t) => store::delete_tag(&mut tx, r.repo.id(), t).await?,
     };
     tx.commit().await?;
+    super::cache::forget(
+        super::cache::instance(state.token_secret.as_ref()),
+        &ns,
+        &name,
+    );
     if !gone {
         return Err(OciError::new(
             OciCode::ManifestUnknown,
