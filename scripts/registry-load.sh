@@ -18,9 +18,9 @@ dir="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 hub="http://127.0.0.1:$port"
 HUB_ADDR="127.0.0.1:$port" HUB_PUBLIC_URL="$hub" HUB_DATA_DIR="$dir/data" HUB_DEMO=true \
-    HUB_PULL_LIMIT_ANONYMOUS=1000000000 RUST_LOG=warn "$bin" serve >"$dir/server.log" 2>&1 &
+    HUB_PULL_LIMIT_ANONYMOUS=1000000000 RUST_LOG=info,sqlx=warn "$bin" serve >"$dir/server.log" 2>&1 &
 pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
+cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; tail -3 "$dir/server.log"; rm -rf "$dir"; }
 trap cleanup EXIT
 for _ in $(seq 1 120); do
     curl -fs "$hub/healthz" >/dev/null 2>&1 && break
@@ -44,5 +44,7 @@ for repo in fluentorg/hello alice/limited; do
     echo "== manifest GETs of $repo"
     wrk -t2 -c32 -d"${secs}s" --latency "$hub/v2/$repo/manifests/1.0" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket|requests in"
 done
-sleep 2
+# A graceful stop writes what is still queued and logs what was dropped.
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
 echo "== pull events written: $(python3 -c "import sqlite3; print(sqlite3.connect('$dir/data/hub.db').execute('select count(*) from pull_events').fetchone()[0])")"
+grep -o 'written=[0-9]* dropped=[0-9]*' "$dir/server.log" || true

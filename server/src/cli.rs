@@ -277,12 +277,16 @@ async fn serve(config: Config) -> CliResult {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("server error: {e}"))?;
-    for j in jobs {
-        j.abort();
-    }
+    // Jobs finish the run they are in (the event writer its batch), then stop.
+    jobs.stop().await;
     // Pulls queued but not yet written are written before exit.
     match app::core::events::flush(&state).await {
-        Ok(n) => tracing::info!(events = n, "pull events flushed"),
+        Ok(n) => tracing::info!(
+            events = n,
+            written = state.events.written(),
+            dropped = state.events.dropped(),
+            "pull events flushed"
+        ),
         Err(e) => tracing::error!(error = %e, "flushing pull events failed"),
     }
     tracing::info!("shut down cleanly");

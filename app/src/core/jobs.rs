@@ -25,21 +25,45 @@ impl std::fmt::Debug for Job {
     }
 }
 
-/// Runs one job now and then every interval, until the task is aborted.
-pub async fn run_forever(job: Job, state: AppState) {
+/// Runs one job now and then every interval until `stop` turns true; a run
+/// in progress is never cut short (a half-written batch would be lost).
+pub async fn run_until(job: Job, state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         match (job.run)(state.clone()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(job = job.name, did = n, "job ran"),
             Err(e) => tracing::error!(job = job.name, error = %e, "job failed"),
         }
-        tokio::time::sleep((job.every)(&state).max(Duration::from_secs(1))).await;
+        let pause = (job.every)(&state).max(Duration::from_secs(1));
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
     }
 }
 
-/// Starts every job on the runtime; abort the handles to stop them.
-pub fn spawn_all(jobs: &[Job], state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    jobs.iter()
-        .map(|j| tokio::spawn(run_forever(*j, state.clone())))
-        .collect()
+/// The running jobs.
+pub struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Asks every job to stop after its current run and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for h in self.handles {
+            let _ = h.await;
+        }
+    }
+}
+
+/// Starts every job on the runtime.
+pub fn spawn_all(jobs: &[Job], state: &AppState) -> Running {
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let handles = jobs
+        .iter()
+        .map(|j| tokio::spawn(run_until(*j, state.clone(), rx.clone())))
+        .collect();
+    Running { stop, handles }
 }
