@@ -10,13 +10,14 @@
 # tests on SQLite and PostgreSQL (cargo nextest: one process per test, each
 # killed and named after 2 minutes), a 5-second load smoke test that fails on
 # any server panic (scripts/load-smoke.sh), the OCI distribution-spec
-# conformance suite against the registry (scripts/oci-conformance.sh), skopeo
-# pushing and pulling through it (scripts/skopeo-check.sh), then the
+# conformance suite against the release server's registry
+# (scripts/oci-conformance.sh), skopeo pushing and pulling through it
+# (scripts/skopeo-check.sh), then the
 # Playwright tests in headless Chromium against the freshly built server.
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"
@@ -56,11 +57,14 @@ build_site debug
 step "load smoke test (wrk, 16 connections; fails on any panic or error answer)"
 scripts/load-smoke.sh "$CARGO_TARGET_DIR/debug/server" 5
 
-step "OCI distribution-spec conformance (all four workflows)"
-scripts/oci-conformance.sh "$CARGO_TARGET_DIR/debug/server"
+step "building the release server (the registry checks run against it)"
+cargo build -p server --release
+
+step "OCI distribution-spec conformance (all four workflows, release server)"
+scripts/oci-conformance.sh "$CARGO_TARGET_DIR/release/server"
 
 step "a real client: skopeo pushes, inspects and copies back (public and private)"
-scripts/skopeo-check.sh "$CARGO_TARGET_DIR/debug/server"
+scripts/skopeo-check.sh "$CARGO_TARGET_DIR/release/server"
 
 step "browser tests (Playwright, Debian chromium)"
 export HUB_SERVER_BIN="$CARGO_TARGET_DIR/debug/server"
