@@ -99,7 +99,8 @@ pub fn RenewBanner(namespace: String, membership: Option<Membership>) -> impl In
     })
 }
 
-fn plural(n: i64, word: &str) -> String {
+/// `1 tag`, `2 tags`.
+pub fn plural(n: i64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 

@@ -101,6 +101,10 @@ pub struct Config {
     )]
     pub pull_window_secs: u64,
 
+    /// Registry: accept deletes of manifests, tags and blobs (`false`: 405 UNSUPPORTED).
+    #[arg(long, env = "HUB_REGISTRY_DELETES", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub registry_deletes: bool,
+
     /// Redis for rate-limit state shared by several instances (e.g.
     /// `redis://127.0.0.1:6379/0`). Default: in-process limits.
     #[arg(long, env = "HUB_REDIS_URL", global = true)]
@@ -185,6 +189,7 @@ impl Config {
             pull_limit_anonymous: self.pull_limit_anonymous,
             pull_limit_authenticated: self.pull_limit_authenticated,
             pull_window: std::time::Duration::from_secs(self.pull_window_secs),
+            registry_deletes: self.registry_deletes,
             program: app::domain::ProgramRules {
                 activity_days: self.activity_days,
                 renewal_window_days: self.renewal_window_days,

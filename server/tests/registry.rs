@@ -419,6 +419,21 @@ app::both_backends! {
         assert_eq!(Call::new("GET", "/v2/alice/web/manifests/1.0").token(&alice).send(&t).await.status, StatusCode::OK);
     }
 
+    async fn deletes_can_be_disabled(db: Db) {
+        let mut t = test_app(db);
+        let mut settings = (*t.state.settings).clone();
+        settings.registry_deletes = false;
+        t.state.settings = std::sync::Arc::new(settings);
+        t.router = server::router(t.state.clone());
+        let alice = user_with_token(&t, "alice", false).await;
+        let d = push(&t, &alice, "alice/web", "1.0").await;
+        for path in [format!("/v2/alice/web/manifests/{d}"), "/v2/alice/web/manifests/1.0".to_string(), format!("/v2/alice/web/blobs/{}", digest(LAYER))] {
+            let r = Call::new("DELETE", path.clone()).token(&alice).send(&t).await;
+            assert_eq!((r.status, code(&r).as_str()), (StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED"), "{path}");
+        }
+        assert_eq!(Call::new("GET", "/v2/alice/web/manifests/1.0").token(&alice).send(&t).await.status, StatusCode::OK);
+    }
+
     async fn bad_input_gets_the_spec_codes(db: Db) {
         let t = test_app(db);
         let alice = user_with_token(&t, "alice", false).await;
@@ -458,6 +473,13 @@ app::both_backends! {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "nothing half-stored");
         let r = Call::new("GET", loc).token(&alice).send(&t).await;
         assert_eq!((r.status, code(&r).as_str()), (StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"), "the failed upload is gone");
+        // Content negotiation: an Accept that does not list the manifest's type.
+        let r = Call::new("GET", "/v2/alice/web/manifests/1.0").token(&alice)
+            .header("accept", "application/vnd.docker.distribution.manifest.v2+json").send(&t).await;
+        assert_eq!((r.status, code(&r).as_str()), (StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN"));
+        let r = Call::new("GET", "/v2/alice/web/manifests/1.0").token(&alice)
+            .header("accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json").send(&t).await;
+        assert_eq!(r.status, StatusCode::OK);
         // Someone who may only read cannot push.
         let bob = user_with_token(&t, "bobby", false).await;
         let r = Call::new("POST", "/v2/alice/web/blobs/uploads/").token(&bob).send(&t).await;

@@ -29,6 +29,8 @@ pub struct Settings {
     pub pull_limit_authenticated: u32,
     /// The pull window (Docker Hub: 6 hours).
     pub pull_window: std::time::Duration,
+    /// The registry accepts manifest and blob deletes (else 405 `UNSUPPORTED`).
+    pub registry_deletes: bool,
 }
 
 impl Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             pull_limit_anonymous: 100,
             pull_limit_authenticated: 200,
             pull_window: std::time::Duration::from_secs(6 * 3600),
+            registry_deletes: true,
         }
     }
 }

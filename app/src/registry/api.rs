@@ -348,6 +348,12 @@ async fn delete_blob(
     Path((ns, name, digest)): Path<(String, String, String)>,
     req: Request,
 ) -> OciResult<Response> {
+    if !state.settings.registry_deletes {
+        return Err(OciError::new(
+            OciCode::Unsupported,
+            "Deletes are disabled on this registry (HUB_REGISTRY_DELETES=false).",
+        ));
+    }
     let (parts, _) = req.into_parts();
     let caller = caller_of(&state, &parts).await?;
     let digest = parse_digest(&digest)?;
@@ -628,6 +634,23 @@ async fn delete_upload(
 
 // ---- manifests ----
 
+/// Content negotiation: no `Accept` (or `*/*`) takes anything; otherwise the
+/// manifest's media type must be listed.
+fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
+    let listed: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.split(';').next().unwrap_or("").trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    listed.is_empty()
+        || listed
+            .iter()
+            .any(|t| *t == "*/*" || *t == "application/*" || t.eq_ignore_ascii_case(media_type))
+}
+
 /// Resolves a manifest pull: from the hot cache for public repositories, else
 /// through `core::access` and the database (then cached when public).
 async fn resolve_pull(
@@ -692,6 +715,15 @@ async fn get_manifest(
     })?;
     let (m, is_private) =
         resolve_pull(&state, &caller, &ns, &name, &reference, &raw_reference).await?;
+    if !accepts(&parts.headers, &m.media_type) {
+        return Err(OciError::new(
+            OciCode::ManifestUnknown,
+            format!(
+                "The manifest is a {}, which this request's Accept header does not list.",
+                m.media_type
+            ),
+        ));
+    }
     let ns_id = crate::domain::ids::NamespaceId(m.ns_id);
     let head = parts.method == Method::HEAD;
     // Rate limits: sponsored public repositories are exempt (and say so);
@@ -928,6 +960,12 @@ async fn delete_manifest(
     Path((ns, name, reference)): Path<(String, String, String)>,
     req: Request,
 ) -> OciResult<Response> {
+    if !state.settings.registry_deletes {
+        return Err(OciError::new(
+            OciCode::Unsupported,
+            "Deletes are disabled on this registry (HUB_REGISTRY_DELETES=false).",
+        ));
+    }
     let (parts, _) = req.into_parts();
     let caller = caller_of(&state, &parts).await?;
     let reference = Reference::parse(&reference).map_err(|(c, m)| OciError::new(c, m))?;

@@ -51,7 +51,7 @@ pub fn RepoPage() -> impl IntoView {
                         <p class="lead" data-testid="repo-description">
                             {if d.description.is_empty() { "No description yet.".to_string() } else { d.description.clone() }}
                         </p>
-                        <p class="muted">{format!("Created {} · {} pulls · your access: {}", d.created_at.date(), d.pull_count, d.viewer_rights)}</p>
+                        <p class="muted">{format!("Created {} · {} · your access: {}", d.created_at.date(), crate::ui::plural(d.pull_count, "pull"), d.viewer_rights)}</p>
                         {super::default_tag(&d.tags).map(|t| view! {
                             <div class="panel">
                                 <h2>"Pull this image"</h2>
