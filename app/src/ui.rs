@@ -6,6 +6,20 @@ use crate::domain::{Membership, MembershipStatus, RepoSummary, Timestamp};
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// Sets the HTTP status of the page being rendered on the server (404 for a
+/// namespace or repository that does not exist or cannot be seen).
+pub fn set_page_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(res), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(status),
+    ) {
+        res.set_status(code);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
 /// Shows the error of the last action run, if any.
 #[component]
 pub fn ActionError<T, S>(value: S) -> impl IntoView

@@ -257,6 +257,13 @@ async fn serve(config: Config) -> CliResult {
         leptos_options,
         blob_store(&config)?,
     );
+    let state = match config.token_secret.as_deref().filter(|s| !s.is_empty()) {
+        Some(secret) if secret.len() < 16 => {
+            return Err("HUB_TOKEN_SECRET must be at least 16 characters".into());
+        }
+        Some(secret) => state.with_token_secret(secret),
+        None => state,
+    };
     let state = match config.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
         Some(url) => {
             tracing::info!("pull limits kept in Redis");

@@ -105,6 +105,11 @@ pub struct Config {
     #[arg(long, env = "HUB_REGISTRY_DELETES", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub registry_deletes: bool,
 
+    /// Registry: the secret that signs short-lived registry tokens. Set the
+    /// same value on every instance behind one address. Default: random at start.
+    #[arg(long, env = "HUB_TOKEN_SECRET", global = true, hide_env_values = true)]
+    pub token_secret: Option<String>,
+
     /// Redis for rate-limit state shared by several instances (e.g.
     /// `redis://127.0.0.1:6379/0`). Default: in-process limits.
     #[arg(long, env = "HUB_REDIS_URL", global = true)]

@@ -39,4 +39,17 @@ app::both_backends! {
         let r = t.get("/definitely/not/here", None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
     }
+
+    async fn missing_and_hidden_pages_answer_404(db: Db) {
+        let t = test_app(db.clone());
+        server::demo::seed(&db, common::T0).await.expect("seed");
+        for path in ["/u/doesnotexist", "/r/fluentorg/nope", "/r/fluentorg/fluent-benchmark"] {
+            let r = t.get(path, None).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(r.body.contains("not found"), "{path}: still a page that says so");
+        }
+        for path in ["/u/fluentorg", "/r/fluentorg/fluent-bit"] {
+            assert_eq!(t.get(path, None).await.status, StatusCode::OK, "{path}");
+        }
+    }
 }

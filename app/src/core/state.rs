@@ -102,6 +102,14 @@ impl AppState {
         Ok(self)
     }
 
+    /// Signs registry tokens with a key derived from `secret`, so several
+    /// instances accept each other's tokens.
+    pub fn with_token_secret(mut self, secret: &str) -> Self {
+        use sha2::Digest as _;
+        self.token_secret = Arc::new(sha2::Sha256::digest(secret.as_bytes()).into());
+        self
+    }
+
     /// State with fresh limiters and an empty perks cache.
     pub fn new(
         db: Db,

@@ -24,11 +24,14 @@ pub fn NamespacePage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || info.get().map(|r| match r {
-                Err(e) => view! {
+                Err(e) => {
+                    crate::ui::set_page_status(e.status());
+                    view! {
                     <Title text="Not found — iEchor Hub"/>
                     <h1>"Namespace not found"</h1>
                     <p class="error-box">{e.message}</p>
-                }.into_any(),
+                }.into_any()
+                },
                 Ok(n) => {
                     let is_owner = n.viewer_rights == Rights::Admin;
                     let is_org = n.kind == NamespaceKind::Org;

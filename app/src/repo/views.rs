@@ -27,11 +27,14 @@ pub fn RepoPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || detail.get().map(|r| match r {
-                Err(e) => view! {
+                Err(e) => {
+                    crate::ui::set_page_status(e.status());
+                    view! {
                     <Title text="Not found — iEchor Hub"/>
                     <h1>"Repository not found"</h1>
                     <p class="error-box">{e.message}</p>
-                }.into_any(),
+                }.into_any()
+                },
                 Ok(d) => {
                     let full = format!("{}/{}", d.namespace, d.name);
                     let can_write = d.viewer_rights >= Rights::Write;
