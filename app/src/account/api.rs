@@ -96,19 +96,7 @@ mod service {
         };
         // Only a valid name becomes a limiter key (bounded, no junk keys).
         let name = NamespaceName::parse(name).map_err(|_| wrong())?;
-        match ip {
-            Some(ip) => {
-                state
-                    .limits
-                    .check(LimitedAction::SignInPerAddress, &ip.to_string())?;
-                state
-                    .limits
-                    .check(LimitedAction::SignInPerAccount, &format!("{name}|{ip}"))?;
-            }
-            None => state
-                .limits
-                .check(LimitedAction::SignInPerAccount, name.as_str())?,
-        }
+        state.limits.check_sign_in(name.as_str(), ip)?;
         let mut tx = state.db.begin().await?;
         let user = store::user_by_name(&mut tx, name.as_str()).await?;
         tx.commit().await?;

@@ -370,6 +370,19 @@ impl Limiter {
         }
     }
 
+    /// Counts one sign-in attempt for `name` (a valid name: only those become
+    /// keys) from `ip`: per address, and per account from that address, so
+    /// nobody can lock an account out from elsewhere.
+    pub fn check_sign_in(&self, name: &str, ip: Option<std::net::IpAddr>) -> AppResult<()> {
+        match ip {
+            Some(ip) => {
+                self.check(LimitedAction::SignInPerAddress, &ip.to_string())?;
+                self.check(LimitedAction::SignInPerAccount, &format!("{name}|{ip}"))
+            }
+            None => self.check(LimitedAction::SignInPerAccount, name),
+        }
+    }
+
     /// Forgets keys whose limits have fully recovered (bounds memory).
     pub fn prune(&self) {
         use governor::clock::Clock as _;

@@ -343,17 +343,23 @@ async fn get_blob(
     Ok(res)
 }
 
+/// 405 `UNSUPPORTED` when the operator turned deletes off.
+fn deletes_allowed(state: &AppState) -> OciResult<()> {
+    if state.settings.registry_deletes {
+        return Ok(());
+    }
+    Err(OciError::new(
+        OciCode::Unsupported,
+        "Deletes are disabled on this registry (HUB_REGISTRY_DELETES=false).",
+    ))
+}
+
 async fn delete_blob(
     State(state): State<AppState>,
     Path((ns, name, digest)): Path<(String, String, String)>,
     req: Request,
 ) -> OciResult<Response> {
-    if !state.settings.registry_deletes {
-        return Err(OciError::new(
-            OciCode::Unsupported,
-            "Deletes are disabled on this registry (HUB_REGISTRY_DELETES=false).",
-        ));
-    }
+    deletes_allowed(&state)?;
     let (parts, _) = req.into_parts();
     let caller = caller_of(&state, &parts).await?;
     let digest = parse_digest(&digest)?;
@@ -960,12 +966,7 @@ async fn delete_manifest(
     Path((ns, name, reference)): Path<(String, String, String)>,
     req: Request,
 ) -> OciResult<Response> {
-    if !state.settings.registry_deletes {
-        return Err(OciError::new(
-            OciCode::Unsupported,
-            "Deletes are disabled on this registry (HUB_REGISTRY_DELETES=false).",
-        ));
-    }
+    deletes_allowed(&state)?;
     let (parts, _) = req.into_parts();
     let caller = caller_of(&state, &parts).await?;
     let reference = Reference::parse(&reference).map_err(|(c, m)| OciError::new(c, m))?;

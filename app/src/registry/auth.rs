@@ -4,7 +4,6 @@
 //! `401` with a `WWW-Authenticate: Bearer realm=…` challenge).
 
 use crate::core::caller::{AuthUser, Caller, caller_from_headers};
-use crate::core::limits::LimitedAction;
 use crate::core::state::AppState;
 use crate::domain::ids::UserId;
 use crate::domain::{Rights, Timestamp};
@@ -225,19 +224,7 @@ async fn basic(state: &AppState, b64: &str, ip: Option<IpAddr>) -> Result<Caller
             });
         }
     }
-    match ip {
-        Some(ip) => {
-            state
-                .limits
-                .check(LimitedAction::SignInPerAddress, &ip.to_string())?;
-            state
-                .limits
-                .check(LimitedAction::SignInPerAccount, &format!("{name}|{ip}"))?;
-        }
-        None => state
-            .limits
-            .check(LimitedAction::SignInPerAccount, name.as_str())?,
-    }
+    state.limits.check_sign_in(name.as_str(), ip)?;
     let mut tx = state.db.begin().await?;
     let found = crate::core::caller::user_with_password(&mut tx, name.as_str()).await?;
     tx.commit().await?;
