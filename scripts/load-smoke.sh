@@ -12,19 +12,9 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ] || [ -z "${1:-}" ]; then
     exit 0
 fi
 bin="$1"; secs="${2:-5}"
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+source "$(dirname "$0")/serve-lib.sh"
+RUST_BACKTRACE=1 start_hub load-smoke "$bin"
 log="$dir/server.log"
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
-RUST_BACKTRACE=1 HUB_ADDR="127.0.0.1:$port" HUB_DATA_DIR="$dir/data" HUB_DEMO=true \
-    "$bin" serve >"$log" 2>&1 &
-pid=$!
-trap cleanup EXIT
-for _ in $(seq 1 120); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "load-smoke: the server exited" >&2; exit 1; }
-    sleep 0.5
-done
 cat >"$dir/mix.lua" <<'LUA'
 local paths = {
   "/", "/search?q=fluent", "/search?q=&image_filter=open_source", "/u/fluentorg",

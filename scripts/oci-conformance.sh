@@ -19,19 +19,9 @@ if [ ! -x "$suite" ]; then
     echo "oci-conformance: the suite is not at $suite (set OCI_CONFORMANCE_BIN)" >&2
     exit 1
 fi
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-HUB_ADDR="127.0.0.1:$port" HUB_PUBLIC_URL="http://127.0.0.1:$port" HUB_DATA_DIR="$dir/data" \
-    HUB_DEMO=true "$bin" serve >"$dir/server.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-for _ in $(seq 1 120); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log"; echo "oci-conformance: the server exited" >&2; exit 1; }
-    sleep 0.5
-done
-export OCI_ROOT_URL="http://127.0.0.1:$port" OCI_NAMESPACE=alice/conformance \
+source "$root/scripts/serve-lib.sh"
+start_hub oci-conformance "$bin"
+export OCI_ROOT_URL="http://$hub" OCI_NAMESPACE=alice/conformance \
     OCI_CROSSMOUNT_NAMESPACE=alice/conformance-mount OCI_USERNAME=alice OCI_PASSWORD=demo-password \
     OCI_TEST_PULL=1 OCI_TEST_PUSH=1 OCI_TEST_CONTENT_DISCOVERY=1 OCI_TEST_CONTENT_MANAGEMENT=1 \
     OCI_REPORT_DIR="${OCI_REPORT_DIR:-none}"

@@ -14,18 +14,10 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ] || [ -z "${1:-}" ]; then
     exit 0
 fi
 bin="$1"; secs="${2:-10}"
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-hub="http://127.0.0.1:$port"
-HUB_ADDR="127.0.0.1:$port" HUB_PUBLIC_URL="$hub" HUB_DATA_DIR="$dir/data" HUB_DEMO=true \
-    HUB_PULL_LIMIT_ANONYMOUS=1000000000 RUST_LOG=info,sqlx=warn "$bin" serve >"$dir/server.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; tail -3 "$dir/server.log"; rm -rf "$dir"; }
-trap cleanup EXIT
-for _ in $(seq 1 120); do
-    curl -fs "$hub/healthz" >/dev/null 2>&1 && break
-    sleep 0.5
-done
+source "$(dirname "$0")/serve-lib.sh"
+export SHOW_LOG_TAIL=1
+HUB_PULL_LIMIT_ANONYMOUS=1000000000 RUST_LOG=info,sqlx=warn start_hub registry-load "$bin"
+hub="http://$hub"
 push() {
     local repo="$1" cfg='{"architecture":"amd64","os":"linux"}' layer='a small layer' cd ld m md
     cd="sha256:$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1)"

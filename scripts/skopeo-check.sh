@@ -12,19 +12,8 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ] || [ -z "${1:-}" ]; then
     exit 0
 fi
 bin="$1"
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-hub="127.0.0.1:$port"
-HUB_ADDR="$hub" HUB_PUBLIC_URL="http://$hub" HUB_DATA_DIR="$dir/data" HUB_DEMO=true \
-    "$bin" serve >"$dir/server.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-for _ in $(seq 1 120); do
-    curl -fs "http://$hub/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log"; echo "skopeo-check: the server exited" >&2; exit 1; }
-    sleep 0.5
-done
+source "$(dirname "$0")/serve-lib.sh"
+start_hub skopeo-check "$bin"
 
 # A one-layer image as an OCI layout.
 python3 - "$dir/layout" <<'PY'
