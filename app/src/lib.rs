@@ -21,6 +21,7 @@ macro_rules! with_caller {
 }
 
 pub mod account;
+pub mod analytics;
 pub mod badge;
 pub mod core;
 pub mod domain;
@@ -51,7 +52,8 @@ pub fn api() -> core::http::ApiRoutes {
         .merge(scout::api::routes())
         .merge(logo::api::routes())
         .merge(badge::api::routes())
-        .merge(registry::api::routes());
+        .merge(registry::api::routes())
+        .merge(analytics::api::routes());
     all.router = all
         .router
         .route("/api/v1", axum::routing::any(core::http::api_not_found))
@@ -71,6 +73,7 @@ pub fn jobs() -> Vec<core::jobs::Job> {
         core::limits::PRUNE,
         core::events::WRITER,
         registry::jobs::HOUSEKEEPING,
+        analytics::jobs::RETENTION,
     ]
 }
 
@@ -172,6 +175,10 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("audit"))
                         view=program::views::AuditPage
+                    />
+                    <Route
+                        path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("insights"))
+                        view=analytics::views::InsightsPage
                     />
                     <Route path=(StaticSegment("u"), ParamSegment("ns")) view=org::views::NamespacePage/>
                     <Route

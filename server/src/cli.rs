@@ -271,6 +271,10 @@ async fn serve(config: Config) -> CliResult {
         }
         None => state,
     };
+    let geo =
+        app::core::geo::Geo::load(config.geoip_db.as_deref(), config.cloud_ranges.as_deref())?;
+    tracing::info!("analytics: {}", geo.describe());
+    let state = state.with_geo(geo);
     let jobs = app::core::jobs::spawn_all(&app::jobs(), &state);
     let app = crate::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)

@@ -115,6 +115,40 @@ pub struct Config {
     #[arg(long, env = "HUB_REDIS_URL", global = true)]
     pub redis_url: Option<String>,
 
+    /// Analytics: days raw pull events are kept (rollups are kept forever);
+    /// also the longest span the dashboard and exports take.
+    #[arg(
+        long,
+        env = "HUB_ANALYTICS_RETENTION_DAYS",
+        default_value_t = 396,
+        global = true
+    )]
+    pub analytics_retention_days: i64,
+
+    /// Analytics: most events one `POST /api/v1/events` batch may carry.
+    #[arg(
+        long,
+        env = "HUB_INGEST_MAX_EVENTS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub ingest_max_events: usize,
+
+    /// Analytics: most bytes one ingestion batch may have.
+    #[arg(long, env = "HUB_INGEST_MAX_BYTES", default_value_t = 8 * 1024 * 1024, global = true)]
+    pub ingest_max_bytes: usize,
+
+    /// Analytics: a MaxMind-format country database (GeoLite2-Country.mmdb or
+    /// compatible) for the country of each pull. Default: no countries.
+    #[arg(long, env = "HUB_GEOIP_DB", global = true)]
+    pub geoip_db: Option<PathBuf>,
+
+    /// Analytics: a directory of cloud providers' published IP ranges
+    /// (aws.json, gcp.json, azure.json, oracle.json, digitalocean.csv,
+    /// NAME.txt) for the cloud of each pull. Default: no clouds.
+    #[arg(long, env = "HUB_CLOUD_RANGES", global = true)]
+    pub cloud_ranges: Option<PathBuf>,
+
     /// How often the reminder job runs, in seconds (it is idempotent).
     #[arg(
         long,
@@ -183,6 +217,12 @@ impl Config {
         {
             return Err("HUB_PULL_LIMIT_ANONYMOUS, HUB_PULL_LIMIT_AUTHENTICATED and HUB_PULL_WINDOW_SECS must be at least 1".into());
         }
+        if self.analytics_retention_days < 31
+            || self.ingest_max_events == 0
+            || self.ingest_max_bytes < 1024
+        {
+            return Err("HUB_ANALYTICS_RETENTION_DAYS must be at least 31, HUB_INGEST_MAX_EVENTS at least 1 and HUB_INGEST_MAX_BYTES at least 1024".into());
+        }
         if self.reminder_interval_secs == 0 {
             return Err("HUB_REMINDER_INTERVAL_SECS must be at least 1".into());
         }
@@ -195,6 +235,9 @@ impl Config {
             pull_limit_authenticated: self.pull_limit_authenticated,
             pull_window: std::time::Duration::from_secs(self.pull_window_secs),
             registry_deletes: self.registry_deletes,
+            analytics_retention_days: self.analytics_retention_days,
+            ingest_max_events: self.ingest_max_events,
+            ingest_max_bytes: self.ingest_max_bytes,
             program: app::domain::ProgramRules {
                 activity_days: self.activity_days,
                 renewal_window_days: self.renewal_window_days,

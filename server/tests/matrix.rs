@@ -87,6 +87,12 @@ enum Policy {
     RepoAdmin,
     /// Public repositories only, for everyone (badges).
     PublicOnly,
+    /// Members of the (sponsored) organization: owners and team members.
+    Member,
+    /// Members who may read the repository (404 for a private one they cannot).
+    MemberRepoRead,
+    /// An access token with the `ingest` scope (the matrix's tokens are admin).
+    IngestToken,
     /// Registry read: like `RepoRead`, but anonymous callers of a private
     /// repository get the 401 challenge (so clients log in and retry).
     RegistryRead,
@@ -249,6 +255,8 @@ fn table() -> Vec<Row> {
             true,
         ),
         sf("/api/scout_overview", "namespace=matrixorg", Anyone, false),
+        // The page shows everyone why they may not see insights; data only to members.
+        sf("/api/insights", "namespace=matrixorg", Anyone, false),
         // Logos
         Row {
             method: Method::POST,
@@ -308,6 +316,12 @@ fn table() -> Vec<Row> {
         rest(Method::PUT, "/api/v1/repositories/{ns}/{repo}/tags/{tag}", "/api/v1/repositories/matrixorg/{repo}/tags/r{who}", Json, r#"{"digest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#, RepoWrite, true),
         rest(Method::PUT, "/api/v1/repositories/{ns}/{repo}/scout", "/api/v1/repositories/matrixorg/{repo}/scout", Json, r#"{"enabled":false}"#, RepoAdmin, true),
         rest(Method::GET, "/api/v1/namespaces/{ns}/scout", "/api/v1/namespaces/matrixorg/scout", None, "", Anyone, false),
+        // Insights
+        rest(Method::GET, "/api/v1/namespaces/{ns}/pulls", "/api/v1/namespaces/matrixorg/pulls", None, "", Member, false),
+        rest(Method::GET, "/api/v1/namespaces/{ns}/pulls/export", "/api/v1/namespaces/matrixorg/pulls/export?view=raw", None, "", Member, false),
+        rest(Method::GET, "/api/v1/namespaces/{ns}/repositories/{repo}/pulls", "/api/v1/namespaces/matrixorg/repositories/{repo}/pulls", None, "", MemberRepoRead, true),
+        rest(Method::POST, "/api/v1/events", "/api/v1/events", Raw, "", IngestToken, false),
+        rest(Method::POST, "/api/v1/events/distribution", "/api/v1/events/distribution", Raw, "", IngestToken, false),
         rest(Method::PUT, "/api/v1/repositories/{ns}/{repo}/logo", "/api/v1/repositories/matrixorg/{repo}/logo", Raw, "", RepoAdmin, true),
         rest(Method::DELETE, "/api/v1/repositories/{ns}/{repo}/logo", "/api/v1/repositories/matrixorg/{repo}/logo", None, "", RepoAdmin, true),
         rest(Method::PUT, "/api/v1/namespaces/{ns}/logo", "/api/v1/namespaces/matrixorg/logo", Raw, "", Owner, false),
@@ -380,6 +394,13 @@ fn expected(policy: Policy, who: Who, private: bool) -> Option<u16> {
             }
         }
         Policy::PublicOnly => private.then_some(404),
+        Policy::Member | Policy::MemberRepoRead => match who {
+            _ if matches!(policy, Policy::MemberRepoRead) && private && r < 1 => Some(404),
+            Who::Anonymous => Some(401),
+            Who::Outsider | Who::Staff => Some(403),
+            _ => None,
+        },
+        Policy::IngestToken => Some(if signed_in { 403 } else { 401 }),
         Policy::RegistryRead => match (private, who) {
             (false, _) => None,
             (true, Who::Anonymous) => Some(401),

@@ -18,8 +18,9 @@ mod service {
     use crate::core::names::{name_taken, taken, unique_or};
     use crate::core::notify::{self, Inbox};
     use crate::core::state::AppState;
+    use crate::domain::NamespaceName;
     use crate::domain::ids::{TokenId, UserId};
-    use crate::domain::{NamespaceName, Rights};
+    use crate::domain::rights::TokenScope;
     use crate::error::{AppError, AppResult};
 
     /// Creates a user and their personal namespace.
@@ -170,7 +171,7 @@ mod service {
         let me = caller.require_account_access()?;
         let name = super::super::validate_token_name(name)
             .map_err(|m| AppError::invalid_field("name", m))?;
-        let scope = Rights::parse_grant(scope).map_err(|m| AppError::invalid_field("scope", m))?;
+        let scope = TokenScope::parse(scope).map_err(|m| AppError::invalid_field("scope", m))?;
         let now = state.clock.now();
         let expires = expires_in_days.map(|d| now.plus_days(d));
         // A token never mints a token that outlives it.

@@ -8,8 +8,9 @@ pub mod auth;
 pub mod store;
 pub mod views;
 
+use crate::domain::Timestamp;
 use crate::domain::ids::TokenId;
-use crate::domain::{Rights, Timestamp};
+use crate::domain::rights::TokenScope;
 use serde::{Deserialize, Serialize};
 
 /// Passwords: long enough to resist guessing, short enough to hash quickly.
@@ -74,7 +75,7 @@ pub struct SessionUser {
 pub struct TokenInfo {
     pub id: TokenId,
     pub name: String,
-    pub scope: Rights,
+    pub scope: TokenScope,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,

@@ -1,8 +1,9 @@
 //! SQL for users, sessions and tokens.
 
 use crate::db::Tx;
+use crate::domain::Timestamp;
 use crate::domain::ids::{TokenId, UserId};
-use crate::domain::{Rights, Timestamp};
+use crate::domain::rights::TokenScope;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -121,7 +122,7 @@ pub struct TokenRow {
     pub user_id: i64,
     pub name: String,
     #[sqlx(try_from = "String")]
-    pub scope: Rights,
+    pub scope: TokenScope,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -149,7 +150,7 @@ pub async fn insert_token(
     tx: &mut Tx<'_>,
     user: UserId,
     name: &str,
-    scope: Rights,
+    scope: TokenScope,
     token_hash: &str,
     now: Timestamp,
     expires: Option<Timestamp>,

@@ -226,7 +226,7 @@ fn Tokens() -> impl IntoView {
             <h2>"Access tokens"</h2>
             <p class="muted">"Tokens authenticate the API and the registry: "
                 <code>"Authorization: Bearer <token>"</code>
-                ". A read token can pull, a write token can push, an admin token can also manage settings."</p>
+                ". A read token can pull, a write token can push, an admin token can also manage settings; an ingest token can only send pull events to the analytics."</p>
             <ActionForm action=create attr:data-testid="create-token-form">
                 <label for="token-name">"Name"</label>
                 <input id="token-name" name="name" placeholder="e.g. ci" required/>
@@ -235,6 +235,7 @@ fn Tokens() -> impl IntoView {
                     <option value="read">"read"</option>
                     <option value="write" selected>"write"</option>
                     <option value="admin">"admin"</option>
+                    <option value="ingest">"ingest"</option>
                 </select>
                 <label for="token-exp">"Expires after (days, empty for never)"</label>
                 <input id="token-exp" name="expires_in_days" placeholder="90"/>

@@ -4,6 +4,7 @@
 use crate::core::state::{AppState, Settings};
 use crate::db::Tx;
 use crate::domain::ids::{TokenId, UserId};
+use crate::domain::rights::TokenScope;
 use crate::domain::{Rights, Timestamp};
 use crate::error::{AppError, AppResult, ErrorKind};
 use axum::http::request::Parts;
@@ -38,6 +39,8 @@ pub struct Caller {
     /// The session cookie's hash, when the request came with a live session.
     pub session_hash: Option<String>,
     pub ip: Option<IpAddr>,
+    /// The token has the `ingest` scope: it may send pull events, nothing else.
+    pub ingest: bool,
 }
 
 impl Caller {
@@ -62,6 +65,11 @@ impl Caller {
     }
     /// Refuses a token whose scope is below `min` (sessions are unscoped).
     pub fn require_scope(&self, min: Rights) -> AppResult<()> {
+        if self.ingest {
+            return Err(AppError::forbidden(
+                "This access token has the “ingest” scope: it can only send pull events (POST /api/v1/events).",
+            ));
+        }
         match self.token_scope {
             Some(s) if s < min => Err(AppError::forbidden(format!(
                 "This access token has the “{s}” scope; this action needs “{min}”."
@@ -72,6 +80,7 @@ impl Caller {
     /// Account management (tokens, passwords) needs a session or an admin-scoped token.
     pub fn require_account_access(&self) -> AppResult<&AuthUser> {
         let u = self.require_user()?;
+        self.require_scope(Rights::Read)?;
         match self.token_scope {
             Some(s) if s < Rights::Admin => Err(AppError::forbidden(format!(
                 "This token has the “{s}” scope; managing the account needs an admin-scoped token or a signed-in session."
@@ -180,7 +189,7 @@ struct TokenUserRow {
     token_id: i64,
     token_name: String,
     #[sqlx(try_from = "String")]
-    scope: Rights,
+    scope: TokenScope,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
     revoked_at: Option<i64>,
@@ -250,6 +259,7 @@ pub async fn caller_from_headers(
             token_expires_at: None,
             session_hash: Some(hash),
             ip,
+            ingest: false,
         },
         None => anonymous,
     })
@@ -297,7 +307,8 @@ async fn caller_from_token(
     }
     Ok(Caller {
         user: Some(row.user.user()),
-        token_scope: Some(row.scope),
+        token_scope: Some(row.scope.rights()),
+        ingest: row.scope == TokenScope::Ingest,
         token_expires_at: row.expires_at.map(Timestamp),
         session_hash: None,
         ip,

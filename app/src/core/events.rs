@@ -1,40 +1,65 @@
 //! Pull events: every manifest GET or HEAD on the registry becomes one event,
-//! and with them the repositories' pull counts and tags' last-pulled times,
-//! queued in memory (bounded: when full, the pull still succeeds and a
-//! counter of dropped events rises) and written in batches by the registered
-//! `pull-events` job, or by `flush` at shutdown. A pull never waits for the
-//! analytics write.
+//! and so does every event sent to `POST /api/v1/events` (the analytics
+//! feature). Registry events wait in a bounded in-memory queue (when full,
+//! the pull still succeeds and a counter of dropped events rises) and are
+//! written in batches by the registered `pull-events` job, or by `flush` at
+//! shutdown; a pull never waits for the analytics write.
+//!
+//! [`ingest`] is the one write path for both sources. In one transaction per
+//! batch it stores the raw rows (skipping sender ids already stored, so a
+//! retried batch counts once), and adds the batch to the rollups the charts
+//! read (`pull_rollups`, `pull_daily`, `pull_breakdowns`, `pull_uniques`),
+//! the repositories' lifetime pull counts and the tags' last pulls: a chart is
+//! never behind the raw data. The client's IP address only derives country,
+//! cloud host and a keyed hash for unique-address counts (with a secret of the
+//! day); it is never stored.
+//!
+//! Bulk writes send the whole batch as one JSON parameter and let the
+//! database expand it (`json_each` on SQLite, `json_to_recordset` on
+//! PostgreSQL): one statement per table per batch, on either backend.
 
+use super::geo::Geo;
 use super::jobs::{Job, JobResult};
 use super::state::AppState;
-use crate::db::Db;
+use crate::db::{Backend, Db, Tx};
 use crate::domain::Timestamp;
+use crate::domain::agent;
 use crate::domain::ids::{NamespaceId, RepoId};
-use std::collections::VecDeque;
+use crate::domain::pulls::{Action, Day, day_of_millis};
+use serde::Serialize;
+use sha2::Digest as _;
+use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Events held before new ones are dropped.
 pub const QUEUE_MAX: usize = 100_000;
-/// Rows per INSERT statement (10 parameters each; SQLite allows 32,766).
-const BATCH: usize = 1000;
 /// Events per transaction.
 const PER_TX: usize = 20_000;
 
-/// One pull, as the analytics need it (no raw IP address).
+/// One pull as it arrives; the IP address and user agent are read, not kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullEvent {
     pub at: Timestamp,
     pub namespace: NamespaceId,
     pub repository: RepoId,
+    /// The sender's id for events sent to the API (a retry counts once).
+    pub source_id: Option<String>,
     pub reference: String,
     pub tag: Option<String>,
     pub digest: String,
-    /// `pull_by_tag`, `pull_by_digest` or `version_check`.
-    pub action: &'static str,
+    pub action: Action,
+    /// `GET` or `HEAD`.
     pub http_method: &'static str,
+    /// ISO 3166-1 alpha-2 as sent; empty → derived from `ip`.
+    pub country: String,
+    /// Cloud provider as sent; empty → derived from `ip`.
+    pub host: String,
     pub user_agent: String,
+    pub ip: Option<IpAddr>,
     pub authenticated: bool,
 }
 
@@ -87,90 +112,406 @@ impl EventQueue {
     }
 }
 
-async fn write(db: &Db, events: &[PullEvent]) -> Result<(), sqlx::Error> {
+/// What a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Ingested {
+    /// Events stored now.
+    pub stored: usize,
+    /// Events whose sender id was already stored (or repeated in the batch).
+    pub duplicates: usize,
+}
+
+/// One table's bulk statement: the JSON keys are the column names.
+struct Bulk {
+    table: &'static str,
+    /// Column name and its PostgreSQL type.
+    cols: &'static [(&'static str, &'static str)],
+    /// `ON CONFLICT …` and `RETURNING …`.
+    tail: &'static str,
+}
+
+async fn bulk(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    b: &Bulk,
+    json: String,
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let names = b.cols.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
+    let sql = match backend {
+        // `WHERE true` keeps SQLite from reading ON CONFLICT as a join clause.
+        Backend::Sqlite => format!(
+            "INSERT INTO {} ({names}) SELECT {} FROM json_each($1) WHERE true {}",
+            b.table,
+            b.cols
+                .iter()
+                .map(|c| format!("value ->> '{}'", c.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.tail
+        ),
+        Backend::Postgres => format!(
+            "INSERT INTO {} ({names}) SELECT {names} FROM json_to_recordset($1::json) AS r({}) {}",
+            b.table,
+            b.cols
+                .iter()
+                .map(|c| format!("{} {}", c.0, c.1))
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.tail
+        ),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+const RAW: Bulk = Bulk {
+    table: "pull_events",
+    cols: &[
+        ("at", "bigint"),
+        ("namespace_id", "bigint"),
+        ("repository_id", "bigint"),
+        ("source_id", "text"),
+        ("reference", "text"),
+        ("tag", "text"),
+        ("digest", "text"),
+        ("action", "text"),
+        ("http_method", "text"),
+        ("country", "text"),
+        ("host", "text"),
+        ("tool", "text"),
+        ("tool_version", "text"),
+        ("authenticated", "boolean"),
+    ],
+    tail: "ON CONFLICT (namespace_id, source_id) DO NOTHING RETURNING namespace_id, source_id",
+};
+
+const CUBE: Bulk = Bulk {
+    table: "pull_rollups",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("repository_id", "bigint"),
+        ("day", "bigint"),
+        ("tag", "text"),
+        ("digest", "text"),
+        ("action", "text"),
+        ("country", "text"),
+        ("host", "text"),
+        ("tool", "text"),
+        ("pulls", "bigint"),
+    ],
+    tail: "ON CONFLICT (repository_id, day, tag, digest, action, country, host, tool) DO UPDATE SET pulls = pull_rollups.pulls + excluded.pulls",
+};
+
+const DAILY: Bulk = Bulk {
+    table: "pull_daily",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("repository_id", "bigint"),
+        ("day", "bigint"),
+        ("tag", "text"),
+        ("digest", "text"),
+        ("action", "text"),
+        ("pulls", "bigint"),
+    ],
+    tail: "ON CONFLICT (repository_id, day, tag, digest, action) DO UPDATE SET pulls = pull_daily.pulls + excluded.pulls",
+};
+
+const BREAKDOWNS: Bulk = Bulk {
+    table: "pull_breakdowns",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("repository_id", "bigint"),
+        ("day", "bigint"),
+        ("dimension", "text"),
+        ("value", "text"),
+        ("action", "text"),
+        ("pulls", "bigint"),
+    ],
+    tail: "ON CONFLICT (repository_id, day, dimension, value, action) DO UPDATE SET pulls = pull_breakdowns.pulls + excluded.pulls",
+};
+
+const UNIQUES: Bulk = Bulk {
+    table: "pull_uniques",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("repository_id", "bigint"),
+        ("day", "bigint"),
+        ("tag", "text"),
+        ("digest", "text"),
+        ("ip_hash", "bigint"),
+    ],
+    tail: "ON CONFLICT (repository_id, day, tag, digest, ip_hash) DO NOTHING",
+};
+
+#[derive(Serialize)]
+struct RawRow<'a> {
+    at: i64,
+    namespace_id: i64,
+    repository_id: i64,
+    source_id: Option<&'a str>,
+    reference: &'a str,
+    tag: Option<&'a str>,
+    digest: &'a str,
+    action: &'static str,
+    http_method: &'static str,
+    country: &'a str,
+    host: &'a str,
+    tool: &'static str,
+    tool_version: &'a str,
+    authenticated: bool,
+}
+
+/// An event with its derived fields.
+struct Derived<'a> {
+    e: &'a PullEvent,
+    day: Day,
+    country: String,
+    host: String,
+    tool: &'static str,
+    tool_version: String,
+    ip_hash: Option<i64>,
+}
+
+/// The day's secret for unique-address hashes, created on first use.
+async fn salts(tx: &mut Tx<'_>, days: &HashSet<Day>) -> Result<HashMap<Day, Vec<u8>>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for &day in days {
+        let fresh: [u8; 32] = rand::random();
+        sqlx::query(
+            "INSERT INTO pull_salts (day, secret) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
+        )
+        .bind(day)
+        .bind(hex::encode(fresh))
+        .execute(&mut **tx)
+        .await?;
+        let secret: String = sqlx::query_scalar("SELECT secret FROM pull_salts WHERE day = $1")
+            .bind(day)
+            .fetch_one(&mut **tx)
+            .await?;
+        out.insert(day, hex::decode(secret).unwrap_or_default());
+    }
+    Ok(out)
+}
+
+/// A keyed hash of an address with the day's secret: SHA-256(secret ‖ address),
+/// first 8 bytes. Without the secret (deleted two days later) it cannot be
+/// turned back into the address.
+fn ip_hash(secret: &[u8], ip: IpAddr) -> i64 {
+    let octets = match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    };
+    let mut h = sha2::Sha256::new();
+    h.update(secret);
+    h.update(octets);
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    i64::from_le_bytes(b)
+}
+
+/// Stores a batch of events and their rollups in one transaction; the one
+/// write path of the registry's events and of `POST /api/v1/events`.
+pub async fn ingest(db: &Db, geo: &Geo, events: &[PullEvent]) -> Result<Ingested, sqlx::Error> {
+    // A sender id repeated inside the batch counts once.
+    let mut seen: HashSet<(i64, &str)> = HashSet::new();
+    let mut dup_in_batch = 0;
+    let events: Vec<&PullEvent> = events
+        .iter()
+        .filter(|e| match &e.source_id {
+            Some(id) => {
+                let fresh = seen.insert((e.namespace.0, id.as_str()));
+                dup_in_batch += usize::from(!fresh);
+                fresh
+            }
+            None => true,
+        })
+        .collect();
     let mut tx = db.begin_write().await?;
-    match db.backend {
-        // SQLite: one prepared statement, executed per row inside the
-        // transaction, is several times faster than wide multi-row INSERTs.
-        crate::db::Backend::Sqlite => {
-            for e in events {
-                sqlx::query(
-                    "INSERT INTO pull_events (at, namespace_id, repository_id, reference, tag, digest, action, http_method, user_agent, authenticated)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(e.at.0)
-                .bind(e.namespace.0)
-                .bind(e.repository.0)
-                .bind(e.reference.as_str())
-                .bind(e.tag.as_deref())
-                .bind(e.digest.as_str())
-                .bind(e.action)
-                .bind(e.http_method)
-                .bind(e.user_agent.as_str())
-                .bind(e.authenticated)
-                .execute(&mut *tx)
-                .await?;
+    let days: HashSet<Day> = events
+        .iter()
+        .filter(|e| e.ip.is_some())
+        .map(|e| day_of_millis(e.at.0))
+        .collect();
+    let salts = salts(&mut tx, &days).await?;
+    let derived: Vec<Derived> = events
+        .iter()
+        .map(|e| {
+            let day = day_of_millis(e.at.0);
+            let a = agent::parse(&e.user_agent);
+            let country = match (e.country.is_empty(), e.ip) {
+                (true, Some(ip)) => geo.country(ip).unwrap_or_default(),
+                _ => e.country.clone(),
+            };
+            let host = match (e.host.is_empty(), e.ip) {
+                (true, Some(ip)) => geo.cloud(ip).unwrap_or_default().to_string(),
+                _ => e.host.clone(),
+            };
+            Derived {
+                e,
+                day,
+                country,
+                host,
+                tool: a.tool,
+                tool_version: a.version,
+                ip_hash: e.ip.and_then(|ip| salts.get(&day).map(|s| ip_hash(s, ip))),
             }
+        })
+        .collect();
+    let raw: Vec<RawRow> = derived
+        .iter()
+        .map(|d| RawRow {
+            at: d.e.at.0,
+            namespace_id: d.e.namespace.0,
+            repository_id: d.e.repository.0,
+            source_id: d.e.source_id.as_deref(),
+            reference: &d.e.reference,
+            tag: d.e.tag.as_deref(),
+            digest: &d.e.digest,
+            action: d.e.action.as_str(),
+            http_method: d.e.http_method,
+            country: &d.country,
+            host: &d.host,
+            tool: d.tool,
+            tool_version: &d.tool_version,
+            authenticated: d.e.authenticated,
+        })
+        .collect();
+    let returned = bulk(&mut tx, db.backend, &RAW, json(&raw)).await?;
+    let stored_sources: HashSet<(i64, String)> = returned
+        .iter()
+        .filter_map(|r| {
+            let ns = r.try_get::<i64, _>(0).ok()?;
+            r.try_get::<Option<String>, _>(1)
+                .ok()
+                .flatten()
+                .map(|id| (ns, id))
+        })
+        .collect();
+    let stored: Vec<&Derived> = derived
+        .iter()
+        .filter(|d| {
+            d.e.source_id
+                .as_ref()
+                .is_none_or(|id| stored_sources.contains(&(d.e.namespace.0, id.clone())))
+        })
+        .collect();
+    let ingested = Ingested {
+        stored: stored.len(),
+        duplicates: dup_in_batch + (derived.len() - stored.len()),
+    };
+    if stored.is_empty() {
+        tx.commit().await?;
+        return Ok(ingested);
+    }
+    rollups(&mut tx, db.backend, &stored).await?;
+    tx.commit().await?;
+    Ok(ingested)
+}
+
+fn json<T: Serialize>(rows: &T) -> String {
+    serde_json::to_string(rows).unwrap_or_else(|_| "[]".into())
+}
+
+/// Adds stored events to the rollups, the pull counts and the tags' last pulls.
+async fn rollups(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    stored: &[&Derived<'_>],
+) -> Result<(), sqlx::Error> {
+    type Key<'a> = (i64, i64, Day, &'a str, &'a str, &'static str);
+    let mut cube: BTreeMap<(Key, &str, &str, &str), i64> = BTreeMap::new();
+    let mut daily: BTreeMap<Key, i64> = BTreeMap::new();
+    let mut breakdowns: BTreeMap<(i64, i64, Day, &str, &str, &str), i64> = BTreeMap::new();
+    let mut uniques: BTreeSet<(i64, i64, Day, &str, &str, i64)> = BTreeSet::new();
+    let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut pulled: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    for d in stored {
+        let e = d.e;
+        let tag = e.tag.as_deref().unwrap_or("");
+        let action = e.action.as_str();
+        let key: Key = (
+            e.namespace.0,
+            e.repository.0,
+            d.day,
+            tag,
+            e.digest.as_str(),
+            action,
+        );
+        *cube
+            .entry((key, d.country.as_str(), d.host.as_str(), d.tool))
+            .or_default() += 1;
+        *daily.entry(key).or_default() += 1;
+        for (dim, value) in [
+            ("country", d.country.as_str()),
+            ("host", d.host.as_str()),
+            ("tool", d.tool),
+        ] {
+            *breakdowns
+                .entry((e.namespace.0, e.repository.0, d.day, dim, value, action))
+                .or_default() += 1;
         }
-        // PostgreSQL: multi-row INSERTs, one round trip per batch.
-        crate::db::Backend::Postgres => {
-            for chunk in events.chunks(BATCH) {
-                let mut sql = String::from(
-                    "INSERT INTO pull_events (at, namespace_id, repository_id, reference, tag, digest, action, http_method, user_agent, authenticated) VALUES ",
-                );
-                for i in 0..chunk.len() {
-                    let b = i * 10;
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9,
-                        b + 10
-                    ));
-                }
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for e in chunk {
-                    q = q
-                        .bind(e.at.0)
-                        .bind(e.namespace.0)
-                        .bind(e.repository.0)
-                        .bind(e.reference.clone())
-                        .bind(e.tag.clone())
-                        .bind(e.digest.clone())
-                        .bind(e.action)
-                        .bind(e.http_method)
-                        .bind(e.user_agent.clone())
-                        .bind(e.authenticated);
-                }
-                q.execute(&mut *tx).await?;
+        if let Some(h) = d.ip_hash {
+            uniques.insert((
+                e.namespace.0,
+                e.repository.0,
+                d.day,
+                tag,
+                e.digest.as_str(),
+                h,
+            ));
+        }
+        if e.action.is_pull() {
+            *counts.entry(e.repository.0).or_default() += 1;
+            if let Some(tag) = &e.tag {
+                let at = pulled.entry((e.repository.0, tag.as_str())).or_default();
+                *at = (*at).max(e.at.0);
             }
         }
     }
-    // The repository's lifetime pull count (GETs) and each tag's last pull,
-    // aggregated per batch: one UPDATE per repository and tag, not per pull.
-    let mut counts: std::collections::BTreeMap<i64, i64> = Default::default();
-    let mut pulled: std::collections::BTreeMap<(i64, String), i64> = Default::default();
-    for e in events.iter().filter(|e| e.http_method == "GET") {
-        *counts.entry(e.repository.0).or_default() += 1;
-        if let Some(tag) = &e.tag {
-            let at = pulled.entry((e.repository.0, tag.clone())).or_default();
-            *at = (*at).max(e.at.0);
-        }
+    let rows: Vec<serde_json::Value> = cube
+        .iter()
+        .map(|(((ns, repo, day, tag, digest, action), country, host, tool), n)| {
+            serde_json::json!({"namespace_id": ns, "repository_id": repo, "day": day, "tag": tag,
+                "digest": digest, "action": action, "country": country, "host": host, "tool": tool, "pulls": n})
+        })
+        .collect();
+    bulk(tx, backend, &CUBE, json(&rows)).await?;
+    let rows: Vec<serde_json::Value> = daily
+        .iter()
+        .map(|((ns, repo, day, tag, digest, action), n)| {
+            serde_json::json!({"namespace_id": ns, "repository_id": repo, "day": day, "tag": tag,
+                "digest": digest, "action": action, "pulls": n})
+        })
+        .collect();
+    bulk(tx, backend, &DAILY, json(&rows)).await?;
+    let rows: Vec<serde_json::Value> = breakdowns
+        .iter()
+        .map(|((ns, repo, day, dim, value, action), n)| {
+            serde_json::json!({"namespace_id": ns, "repository_id": repo, "day": day,
+                "dimension": dim, "value": value, "action": action, "pulls": n})
+        })
+        .collect();
+    bulk(tx, backend, &BREAKDOWNS, json(&rows)).await?;
+    if !uniques.is_empty() {
+        let rows: Vec<serde_json::Value> = uniques
+            .iter()
+            .map(|(ns, repo, day, tag, digest, h)| {
+                serde_json::json!({"namespace_id": ns, "repository_id": repo, "day": day,
+                    "tag": tag, "digest": digest, "ip_hash": h})
+            })
+            .collect();
+        bulk(tx, backend, &UNIQUES, json(&rows)).await?;
     }
+    // The repository's lifetime pull count (GETs) and each tag's last pull:
+    // one UPDATE per repository and tag, not per pull.
     for (repo, n) in counts {
         sqlx::query("UPDATE repositories SET pull_count = pull_count + $1 WHERE id = $2")
             .bind(n)
             .bind(repo)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     for ((repo, tag), at) in pulled {
@@ -181,10 +522,10 @@ async fn write(db: &Db, events: &[PullEvent]) -> Result<(), sqlx::Error> {
         .bind(at)
         .bind(repo)
         .bind(tag)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Writes everything queued now, in batches of one transaction each; returns
@@ -196,7 +537,7 @@ pub async fn flush(state: &AppState) -> Result<usize, sqlx::Error> {
         if batch.is_empty() {
             return Ok(total);
         }
-        if let Err(e) = write(&state.db, &batch).await {
+        if let Err(e) = ingest(&state.db, &state.geo, &batch).await {
             state.events.give_back(batch);
             return Err(e);
         }
@@ -227,12 +568,16 @@ mod tests {
             at: Timestamp(i),
             namespace: NamespaceId(1),
             repository: RepoId(1),
+            source_id: None,
             reference: "latest".into(),
             tag: Some("latest".into()),
             digest: "sha256:x".into(),
-            action: "pull_by_tag",
+            action: Action::PullByTag,
             http_method: "GET",
+            country: String::new(),
+            host: String::new(),
             user_agent: "test".into(),
+            ip: None,
             authenticated: false,
         }
     }
@@ -255,5 +600,14 @@ mod tests {
         }
         assert!(!q.push(ev(-1)));
         assert_eq!(q.dropped(), 1);
+    }
+
+    #[test]
+    fn ip_hashes_depend_on_the_days_secret() {
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(ip_hash(b"a", ip), ip_hash(b"a", ip));
+        assert_ne!(ip_hash(b"a", ip), ip_hash(b"b", ip));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(ip_hash(b"a", ip), ip_hash(b"a", mapped));
     }
 }

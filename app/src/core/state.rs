@@ -31,6 +31,13 @@ pub struct Settings {
     pub pull_window: std::time::Duration,
     /// The registry accepts manifest and blob deletes (else 405 `UNSUPPORTED`).
     pub registry_deletes: bool,
+    /// Raw pull events are kept this many days (rollups forever); also the
+    /// longest span the dashboard and exports take.
+    pub analytics_retention_days: i64,
+    /// Events one `POST /api/v1/events` batch may carry (more: 413).
+    pub ingest_max_events: usize,
+    /// Bytes one ingestion batch may have (more: 413).
+    pub ingest_max_bytes: usize,
 }
 
 impl Settings {
@@ -61,6 +68,9 @@ impl Default for Settings {
             pull_limit_authenticated: 200,
             pull_window: std::time::Duration::from_secs(6 * 3600),
             registry_deletes: true,
+            analytics_retention_days: 396,
+            ingest_max_events: 10_000,
+            ingest_max_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -82,6 +92,8 @@ pub struct AppState {
     pub token_secret: Arc<[u8; 32]>,
     /// Pull events waiting to be written.
     pub events: Arc<super::events::EventQueue>,
+    /// IP address → country and cloud provider, for pull analytics.
+    pub geo: Arc<super::geo::Geo>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
@@ -110,6 +122,12 @@ impl AppState {
         self
     }
 
+    /// Derives countries and cloud providers with `geo`.
+    pub fn with_geo(mut self, geo: super::geo::Geo) -> Self {
+        self.geo = Arc::new(geo);
+        self
+    }
+
     /// State with fresh limiters and an empty perks cache.
     pub fn new(
         db: Db,
@@ -128,6 +146,7 @@ impl AppState {
             blobs,
             token_secret: Arc::new(rand::random()),
             events: Arc::default(),
+            geo: Arc::new(super::geo::Geo::empty()),
         }
     }
 

@@ -54,6 +54,63 @@ impl fmt::Display for Rights {
     }
 }
 
+/// What an access token may do: act with read, write or admin rights, or
+/// only send pull events (`ingest`, for a registry's notifications).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    Read,
+    Write,
+    Admin,
+    Ingest,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+            TokenScope::Admin => "admin",
+            TokenScope::Ingest => "ingest",
+        }
+    }
+
+    /// The rights the token carries elsewhere: none for an ingest token.
+    pub fn rights(self) -> Rights {
+        match self {
+            TokenScope::Read => Rights::Read,
+            TokenScope::Write => Rights::Write,
+            TokenScope::Admin => Rights::Admin,
+            TokenScope::Ingest => Rights::None,
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<TokenScope, String> {
+        match s.trim() {
+            "read" => Ok(TokenScope::Read),
+            "write" => Ok(TokenScope::Write),
+            "admin" => Ok(TokenScope::Admin),
+            "ingest" => Ok(TokenScope::Ingest),
+            other => Err(format!(
+                "“{other}” is not a token scope: choose read, write, admin or ingest."
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for TokenScope {
+    type Error = String;
+    fn try_from(s: String) -> Result<TokenScope, String> {
+        TokenScope::parse(&s)
+    }
+}
+
+impl fmt::Display for TokenScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything the rights decision depends on, loaded by the caller.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RepoFacts {

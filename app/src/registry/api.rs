@@ -12,6 +12,7 @@ use crate::core::http::ApiRoutes;
 use crate::core::perks;
 use crate::core::state::AppState;
 use crate::domain::ids::RepoId;
+use crate::domain::pulls::Action;
 use crate::domain::{NamespaceName, RepoName, Rights};
 use crate::error::AppError;
 use axum::body::{Body, Bytes};
@@ -825,19 +826,19 @@ async fn get_manifest(
         at: state.clock.now(),
         namespace: ns_id,
         repository: RepoId(m.repo_id),
+        source_id: None,
         reference: raw_reference.clone(),
         tag: match &reference {
             Reference::Tag(t) => Some(t.clone()),
             Reference::Digest(_) => None,
         },
         digest: m.digest.clone(),
-        action: match super::PullAction::of(head, &reference) {
-            super::PullAction::PullByTag => "pull_by_tag",
-            super::PullAction::PullByDigest => "pull_by_digest",
-            super::PullAction::VersionCheck => "version_check",
-        },
+        action: Action::of_request(head, matches!(reference, Reference::Tag(_))),
         http_method: if head { "HEAD" } else { "GET" },
+        country: String::new(),
+        host: String::new(),
         user_agent,
+        ip: caller.ip,
         authenticated: caller.user.is_some(),
     });
     let mut res = if head {

@@ -90,26 +90,6 @@ impl Reference {
     }
 }
 
-/// Docker's classification of a manifest request, for pull events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PullAction {
-    PullByTag,
-    PullByDigest,
-    VersionCheck,
-}
-
-impl PullAction {
-    /// A `HEAD` is a version check; a `GET` pulls by what it names.
-    pub fn of(head: bool, reference: &Reference) -> PullAction {
-        match (head, reference) {
-            (true, _) => PullAction::VersionCheck,
-            (false, Reference::Tag(_)) => PullAction::PullByTag,
-            (false, Reference::Digest(_)) => PullAction::PullByDigest,
-        }
-    }
-}
-
 /// The key anonymous pulls are counted under: an IPv4 address, or the /64 of
 /// an IPv6 address (one household or VM gets one allowance, not 2^64).
 pub fn pull_key(ip: std::net::IpAddr) -> String {
@@ -262,10 +242,6 @@ mod tests {
         assert!(manifest_refs(br#"{"schemaVersion":1}"#).is_err());
         assert!(
             manifest_refs(br#"{"schemaVersion":2,"layers":[{"digest":"sha256:zz"}]}"#).is_err()
-        );
-        assert_eq!(
-            PullAction::of(true, &Reference::Tag("x".into())),
-            PullAction::VersionCheck
         );
     }
 }

@@ -1,0 +1,211 @@
+//! Reads of the rollups (charts, the JSON API, summaries) and the raw events
+//! (the raw export, streamed). Writes go through `core::events::ingest`.
+
+use crate::db::{Db, Tx};
+use crate::domain::pulls::{Action, Day, GroupBy, Span};
+use futures::StreamExt;
+
+/// Whose numbers: a whole namespace, or one repository.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    Namespace(i64),
+    Repository(i64),
+}
+
+impl Scope {
+    fn filter(self) -> (&'static str, i64) {
+        match self {
+            Scope::Namespace(id) => ("namespace_id = $1", id),
+            Scope::Repository(id) => ("repository_id = $1", id),
+        }
+    }
+}
+
+/// Pulls of one key of one repository on one day.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DayRow {
+    pub repository_id: i64,
+    pub day: i64,
+    pub key: String,
+    #[sqlx(try_from = "String")]
+    pub action: Action,
+    pub pulls: i64,
+}
+
+/// Daily counts grouped by `by`, read from the rollups.
+pub async fn daily(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    span: Span,
+    by: GroupBy,
+) -> Result<Vec<DayRow>, sqlx::Error> {
+    let (filter, id) = scope.filter();
+    let sql = match by {
+        GroupBy::Tag | GroupBy::Digest | GroupBy::Action => {
+            let key = match by {
+                GroupBy::Tag => "tag",
+                GroupBy::Digest => "digest",
+                _ => "action",
+            };
+            format!(
+                "SELECT repository_id, day, {key} AS key, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+                 FROM pull_daily WHERE {filter} AND day BETWEEN $2 AND $3
+                 GROUP BY repository_id, day, {key}, action"
+            )
+        }
+        GroupBy::Country | GroupBy::Host | GroupBy::Tool => format!(
+            "SELECT repository_id, day, value AS key, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+             FROM pull_breakdowns WHERE {filter} AND dimension = '{}' AND day BETWEEN $2 AND $3
+             GROUP BY repository_id, day, value, action",
+            by.as_str()
+        ),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(span.from)
+        .bind(span.to)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+/// Span totals of one breakdown value.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BreakdownRow {
+    pub repository_id: i64,
+    pub dimension: String,
+    pub value: String,
+    #[sqlx(try_from = "String")]
+    pub action: Action,
+    pub pulls: i64,
+}
+
+/// Totals over the span by country, host and tool.
+pub async fn breakdowns(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    span: Span,
+) -> Result<Vec<BreakdownRow>, sqlx::Error> {
+    let (filter, id) = scope.filter();
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT repository_id, dimension, value, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+         FROM pull_breakdowns WHERE {filter} AND day BETWEEN $2 AND $3
+         GROUP BY repository_id, dimension, value, action"
+    )))
+    .bind(id)
+    .bind(span.from)
+    .bind(span.to)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Unique addresses per repository, day and (optionally) tag or digest.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UniqueRow {
+    pub repository_id: i64,
+    pub day: i64,
+    pub key: String,
+    pub addresses: i64,
+}
+
+pub async fn uniques(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    span: Span,
+    by: Option<GroupBy>,
+) -> Result<Vec<UniqueRow>, sqlx::Error> {
+    let (filter, id) = scope.filter();
+    let key = match by {
+        Some(GroupBy::Tag) => "tag",
+        Some(GroupBy::Digest) => "digest",
+        _ => "''",
+    };
+    let group = if key == "''" {
+        String::new()
+    } else {
+        format!(", {key}")
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT repository_id, day, {key} AS key, CAST(COUNT(DISTINCT ip_hash) AS BIGINT) AS addresses
+         FROM pull_uniques WHERE {filter} AND day BETWEEN $2 AND $3
+         GROUP BY repository_id, day{group}"
+    )))
+    .bind(id)
+    .bind(span.from)
+    .bind(span.to)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// One stored event, as the raw export writes it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RawRow {
+    pub at: i64,
+    pub repository_id: i64,
+    pub reference: String,
+    pub tag: Option<String>,
+    pub digest: String,
+    pub action: String,
+    pub http_method: String,
+    pub country: String,
+    pub host: String,
+    pub tool: String,
+    pub tool_version: String,
+}
+
+/// Streams raw events of the span in time order into `out` (bounded, so a
+/// slow reader slows the query instead of filling memory); stops when the
+/// receiver is gone.
+pub async fn raw_events(
+    db: &Db,
+    scope: Scope,
+    span: Span,
+    out: tokio::sync::mpsc::Sender<Result<RawRow, sqlx::Error>>,
+) {
+    let (filter, id) = scope.filter();
+    let from = span.from * crate::domain::clock::DAY_MS;
+    let to = (span.to + 1) * crate::domain::clock::DAY_MS;
+    let sql = format!(
+        "SELECT at, repository_id, reference, tag, digest, action, http_method, country, host, tool, tool_version
+         FROM pull_events WHERE {filter} AND at >= $2 AND at < $3 ORDER BY at, id"
+    );
+    let mut rows = sqlx::query_as::<_, RawRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .fetch(&db.pool);
+    while let Some(row) = rows.next().await {
+        let failed = row.is_err();
+        if out.send(row).await.is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// Deletes raw events before `day` (rollups stay) and day secrets older
+/// than `salt_day`; returns the events deleted.
+pub async fn prune(db: &Db, before_day: Day, salt_day: Day) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    // In slices, so a big first prune does not hold the writer for long.
+    loop {
+        let mut tx = db.begin_write().await?;
+        let n = sqlx::query(
+            "DELETE FROM pull_events WHERE id IN (SELECT id FROM pull_events WHERE at < $1 LIMIT 10000)",
+        )
+        .bind(before_day * crate::domain::clock::DAY_MS)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        total += n;
+        if n < 10_000 {
+            break;
+        }
+    }
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM pull_salts WHERE day < $1")
+        .bind(salt_day)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(total)
+}
