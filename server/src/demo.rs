@@ -131,11 +131,24 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, app::error::AppError>
             ],
         ),
     ];
+    // A year of pulls for the sponsored organization's public repositories.
+    let mut pulled: Vec<app::analytics::synthetic::Target> = Vec::new();
     for (org, owner, repo_list) in plan {
         let ns = orgs::insert_org(&mut tx, org, u(owner), created).await?;
         for (i, (name, desc, private, tags)) in repo_list.iter().enumerate() {
             let rid =
                 app::core::catalog::insert_repo(&mut tx, ns, name, desc, *private, created).await?;
+            if *org == "fluentorg" && !*private && !tags.is_empty() {
+                pulled.push(app::analytics::synthetic::Target {
+                    namespace: ns,
+                    repository: rid,
+                    tags: tags
+                        .iter()
+                        .rev()
+                        .map(|t| (t.to_string(), demo_digest(org, name, t)))
+                        .collect(),
+                });
+            }
             for (k, tag) in tags.iter().enumerate() {
                 let pushed = Timestamp(now.0 - ((i * 7 + k * 3 + 1) as i64) * DAY_MS);
                 app::core::catalog::upsert_tag(
@@ -286,6 +299,11 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, app::error::AppError>
         }
     }
     tx.commit().await?;
+    let events = app::analytics::synthetic::events(&pulled, now, 365, 250, 2026);
+    let geo = app::core::geo::Geo::empty();
+    for batch in events.chunks(20_000) {
+        app::core::events::ingest(db, &geo, batch).await?;
+    }
     Ok(true)
 }
 

@@ -198,10 +198,10 @@ fn Dashboard(d: Insights, sel: Memo<Selection>) -> impl IntoView {
             {format!("{} – {} ({} days, UTC)", format_day(span.from), format_day(span.to), span.days())}
         </p>
         <ul class="stats" data-testid="insights-totals">
-            <li><strong data-testid="total-pulls-by-tag">{totals.pulls_by_tag}</strong>"pulls by tag"</li>
-            <li><strong data-testid="total-pulls-by-digest">{totals.pulls_by_digest}</strong>"pulls by digest"</li>
-            <li><strong data-testid="total-version-checks">{totals.version_checks}</strong>"version checks"</li>
-            <li><strong>{uniques}</strong>"unique IP addresses (summed per day)"</li>
+            <li><strong data-testid="total-pulls-by-tag">{thousands(totals.pulls_by_tag)}</strong>"pulls by tag"</li>
+            <li><strong data-testid="total-pulls-by-digest">{thousands(totals.pulls_by_digest)}</strong>"pulls by digest"</li>
+            <li><strong data-testid="total-version-checks">{thousands(totals.version_checks)}</strong>"version checks"</li>
+            <li><strong>{thousands(uniques)}</strong>"unique IP addresses (summed per day)"</li>
         </ul>
         <div class="actions">
             <a class="button secondary" href=move || export("summary") download data-testid="export-summary">"Export summary (CSV)"</a>
@@ -243,6 +243,19 @@ fn Dashboard(d: Insights, sel: Memo<Selection>) -> impl IntoView {
         }}
     }
     .into_any()
+}
+
+/// `12345` → `12,345`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A round axis maximum at or above `v` (1, 2, 2.5, 5 × 10ⁿ).
@@ -333,7 +346,7 @@ fn TimeChart(
             let y = top_pad + plot_h - plot_h * i as f64 / 4.0;
             view! {
                 <line x1=left x2=w - 8.0 y1=y y2=y class="grid"/>
-                <text x=left - 6.0 y=y + 4.0 class="axis" text-anchor="end">{v.to_string()}</text>
+                <text x=left - 6.0 y=y + 4.0 class="axis" text-anchor="end">{thousands(v)}</text>
             }
         })
         .collect_view();
@@ -369,11 +382,13 @@ fn TimeChart(
         .collect_view();
     view! {
         <figure class="chart" data-testid="time-chart" data-periods=periods.len()>
+            <div class="chart-scroll">
             <svg viewBox=format!("0 0 {w} {h}") role="img"
                  aria-label=format!("Pulls per {} by {}, {} periods", g.as_str(), if digest { "digest" } else { "tag" }, periods.len())>
                 {grid}
                 {bars}
             </svg>
+            </div>
             <figcaption class="legend">
                 {names.iter().enumerate().map(|(k, n)| view! {
                     <span><i class=format!("swatch c{}", k + 1)></i>{n.clone()}</span>
@@ -408,7 +423,7 @@ fn Breakdown(
         <section class="panel breakdown">
             <h2>{title}</h2>
             <table>
-                <thead><tr><th scope="col">{title}</th><th scope="col">"Pulls and checks"</th><th scope="col" class="num">"Share"</th></tr></thead>
+                <thead><tr><th scope="col">{title}</th><th scope="col" class="barcell"><span class="sr-only">"Share as a bar"</span></th><th scope="col" class="num">"Pulls"</th><th scope="col" class="num">"Share"</th></tr></thead>
                 <tbody>
                     {rows.into_iter().take(12).map(|(k, c)| {
                         let pct = c.total() as f64 * 100.0 / max as f64;
@@ -416,7 +431,8 @@ fn Breakdown(
                         view! {
                             <tr title=format!("{}: {} pulls by tag, {} by digest, {} version checks", name(&k), c.pulls_by_tag, c.pulls_by_digest, c.version_checks)>
                                 <th scope="row">{name(&k)}</th>
-                                <td><span class="hbar" style=format!("width:{pct:.1}%")></span>{c.total().to_string()}</td>
+                                <td class="barcell" aria-hidden="true"><span class="hbar" style=format!("width:{pct:.1}%")></span></td>
+                                <td class="num">{thousands(c.total())}</td>
                                 <td class="num">{format!("{share:.1} %")}</td>
                             </tr>
                         }

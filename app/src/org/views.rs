@@ -58,6 +58,9 @@ pub fn NamespacePage() -> impl IntoView {
                             {(is_owner && is_org).then(|| view! {
                                 <a class="button secondary" href=format!("/u/{}/settings", n.name)>"Owners and teams"</a>
                             })}
+                            {(is_owner && sponsored).then(|| view! {
+                                <a class="button secondary" href=format!("/u/{}/insights", n.name) data-testid="insights-link">"Insights"</a>
+                            })}
                             {is_org.then(|| view! {
                                 <a class="button secondary" href=format!("/u/{}/program", n.name) data-testid="program-link">
                                     {if is_owner && !sponsored { "Apply to the Sponsored OSS program" } else { "Program" }}
