@@ -16,8 +16,11 @@ ALTER TABLE pull_events ADD COLUMN country TEXT NOT NULL DEFAULT '';
 ALTER TABLE pull_events ADD COLUMN host TEXT NOT NULL DEFAULT '';
 ALTER TABLE pull_events ADD COLUMN tool TEXT NOT NULL DEFAULT '';
 ALTER TABLE pull_events ADD COLUMN tool_version TEXT NOT NULL DEFAULT '';
+-- Retention deletes by time; exports read a namespace by time.
+DROP INDEX pull_events_repo_at;
+CREATE INDEX pull_events_at ON pull_events (at);
 CREATE INDEX pull_events_ns_at ON pull_events (namespace_id, at);
-CREATE UNIQUE INDEX pull_events_source ON pull_events (namespace_id, source_id);
+CREATE UNIQUE INDEX pull_events_source ON pull_events (namespace_id, source_id) WHERE source_id IS NOT NULL;
 
 -- The full cube: repository × day × tag × digest × action × country × host × tool.
 -- `day` counts UTC days since 1970-01-01; '' stands for "none".
@@ -34,7 +37,6 @@ CREATE TABLE pull_rollups (
     pulls         BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, tag, digest, action, country, host, tool)
 );
-CREATE INDEX pull_rollups_ns_day ON pull_rollups (namespace_id, day);
 
 -- Narrow rollups the dashboard reads: the time series by tag and digest, and
 -- one row per breakdown value (dimension is country, host or tool).
@@ -48,7 +50,6 @@ CREATE TABLE pull_daily (
     pulls         BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, tag, digest, action)
 );
-CREATE INDEX pull_daily_ns_day ON pull_daily (namespace_id, day);
 
 CREATE TABLE pull_breakdowns (
     namespace_id  BIGINT NOT NULL,
@@ -60,7 +61,6 @@ CREATE TABLE pull_breakdowns (
     pulls         BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, dimension, value, action)
 );
-CREATE INDEX pull_breakdowns_ns_day ON pull_breakdowns (namespace_id, day);
 
 -- Unique addresses: a keyed hash of the IP with a secret of that day (never
 -- the address), at the summary's granularity (repository × day × tag × digest).
@@ -73,7 +73,6 @@ CREATE TABLE pull_uniques (
     ip_hash       BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, tag, digest, ip_hash)
 );
-CREATE INDEX pull_uniques_ns_day ON pull_uniques (namespace_id, day);
 
 -- The per-day secrets of those hashes, deleted two days later.
 CREATE TABLE pull_salts (

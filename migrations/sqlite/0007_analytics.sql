@@ -42,9 +42,10 @@ INSERT INTO pull_events_new (id, at, namespace_id, repository_id, reference, tag
     SELECT id, at, namespace_id, repository_id, reference, tag, digest, action, http_method, authenticated FROM pull_events;
 DROP TABLE pull_events;
 ALTER TABLE pull_events_new RENAME TO pull_events;
-CREATE INDEX pull_events_repo_at ON pull_events (repository_id, at);
+-- Retention deletes by time; exports read a namespace by time.
+CREATE INDEX pull_events_at ON pull_events (at);
 CREATE INDEX pull_events_ns_at ON pull_events (namespace_id, at);
-CREATE UNIQUE INDEX pull_events_source ON pull_events (namespace_id, source_id);
+CREATE UNIQUE INDEX pull_events_source ON pull_events (namespace_id, source_id) WHERE source_id IS NOT NULL;
 
 -- The full cube: repository × day × tag × digest × action × country × host × tool.
 -- `day` counts UTC days since 1970-01-01; '' stands for "none".
@@ -61,7 +62,6 @@ CREATE TABLE pull_rollups (
     pulls         BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, tag, digest, action, country, host, tool)
 );
-CREATE INDEX pull_rollups_ns_day ON pull_rollups (namespace_id, day);
 
 -- Narrow rollups the dashboard reads: the time series by tag and digest, and
 -- one row per breakdown value (dimension is country, host or tool).
@@ -75,7 +75,6 @@ CREATE TABLE pull_daily (
     pulls         BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, tag, digest, action)
 );
-CREATE INDEX pull_daily_ns_day ON pull_daily (namespace_id, day);
 
 CREATE TABLE pull_breakdowns (
     namespace_id  BIGINT NOT NULL,
@@ -87,7 +86,6 @@ CREATE TABLE pull_breakdowns (
     pulls         BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, dimension, value, action)
 );
-CREATE INDEX pull_breakdowns_ns_day ON pull_breakdowns (namespace_id, day);
 
 -- Unique addresses: a keyed hash of the IP with a secret of that day (never
 -- the address), at the summary's granularity (repository × day × tag × digest).
@@ -100,7 +98,6 @@ CREATE TABLE pull_uniques (
     ip_hash       BIGINT NOT NULL,
     PRIMARY KEY (repository_id, day, tag, digest, ip_hash)
 );
-CREATE INDEX pull_uniques_ns_day ON pull_uniques (namespace_id, day);
 
 -- The per-day secrets of those hashes, deleted two days later.
 CREATE TABLE pull_salts (

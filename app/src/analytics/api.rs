@@ -80,7 +80,10 @@ mod service {
                 repos.retain(|k, _| *k == id);
                 Scope::Repository(id)
             }
-            None => Scope::Namespace(ns.id),
+            None => Scope::Namespace {
+                id: ns.id,
+                repositories: repos.keys().copied().collect(),
+            },
         };
         let member = match caller.user_id() {
             Some(u) => caller.require_scope(Rights::Read).is_ok() && belongs_to(tx, &ns, u).await?,
@@ -144,7 +147,7 @@ mod service {
     }
 
     async fn series(tx: &mut Tx<'_>, a: &Access, span: Span, by: GroupBy) -> AppResult<Series> {
-        let rows = store::daily(tx, a.scope, span, by).await?;
+        let rows = store::daily(tx, &a.scope, span, by).await?;
         Ok(Series::from_rows(rows.into_iter().filter_map(|r| {
             a.key(r.repository_id, by, &r.key)
                 .map(|k| (r.day, k, r.action, r.pulls.max(0) as u64))
@@ -184,7 +187,7 @@ mod service {
         out.by_tag = series(&mut tx, &a, span, GroupBy::Tag).await?;
         out.by_digest = series(&mut tx, &a, span, GroupBy::Digest).await?;
         let mut dims: HashMap<String, BTreeMap<String, Counts>> = HashMap::new();
-        for r in store::breakdowns(&mut tx, a.scope, span).await? {
+        for r in store::breakdowns(&mut tx, &a.scope, span).await? {
             if a.repos.contains_key(&r.repository_id) {
                 dims.entry(r.dimension)
                     .or_default()
@@ -202,7 +205,7 @@ mod service {
         out.hosts = sorted(dims.remove("host"));
         out.tools = sorted(dims.remove("tool"));
         let mut days: BTreeMap<Day, u64> = BTreeMap::new();
-        for u in store::uniques(&mut tx, a.scope, span, None).await? {
+        for u in store::uniques(&mut tx, &a.scope, span, None).await? {
             if a.repos.contains_key(&u.repository_id) {
                 *days.entry(u.day).or_default() += u.addresses.max(0) as u64;
             }
@@ -248,7 +251,7 @@ mod service {
         let a = access(state, &mut tx, caller, namespace, repository).await?;
         a.refuse()?;
         let s = series(&mut tx, &a, span, by).await?;
-        let uniques = store::uniques(&mut tx, a.scope, span, None).await?;
+        let uniques = store::uniques(&mut tx, &a.scope, span, None).await?;
         tx.commit().await?;
         let mut counts = Counts::default();
         for c in &s.cells {
@@ -296,8 +299,8 @@ mod service {
     ) -> AppResult<Vec<u8>> {
         let mut tx = state.db.begin().await?;
         let by = level.unwrap_or(GroupBy::Action);
-        let rows = store::daily(&mut tx, a.scope, span, by).await?;
-        let uniques = store::uniques(&mut tx, a.scope, span, level).await?;
+        let rows = store::daily(&mut tx, &a.scope, span, by).await?;
+        let uniques = store::uniques(&mut tx, &a.scope, span, level).await?;
         tx.commit().await?;
         type Key = (Day, String, String);
         let mut acc: BTreeMap<Key, (Counts, u64)> = BTreeMap::new();
@@ -437,8 +440,8 @@ mod service {
     fn raw_body(state: &AppState, a: Access, span: Span) -> Body {
         let (send, recv) = tokio::sync::mpsc::channel(2048);
         let db = state.db.clone();
-        let scope = a.scope;
-        tokio::spawn(async move { store::raw_events(&db, scope, span, send).await });
+        let scope = a.scope.clone();
+        tokio::spawn(async move { store::raw_events(&db, &scope, span, send).await });
         let header = csv_line(&[
             "timestamp",
             "action_day",

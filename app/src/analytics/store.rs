@@ -5,18 +5,41 @@ use crate::db::{Db, Tx};
 use crate::domain::pulls::{Action, Day, GroupBy, Span};
 use futures::StreamExt;
 
-/// Whose numbers: a whole namespace, or one repository.
-#[derive(Debug, Clone, Copy)]
+/// Whose numbers: a namespace's repositories (the ones the caller may
+/// read), or one repository.
+#[derive(Debug, Clone)]
 pub enum Scope {
-    Namespace(i64),
+    Namespace { id: i64, repositories: Vec<i64> },
     Repository(i64),
 }
 
 impl Scope {
-    fn filter(self) -> (&'static str, i64) {
+    /// The rollups' filter: their primary keys start with the repository.
+    fn filter(&self) -> (String, i64) {
         match self {
-            Scope::Namespace(id) => ("namespace_id = $1", id),
-            Scope::Repository(id) => ("repository_id = $1", id),
+            Scope::Namespace { id, repositories } => {
+                let list = repositories
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                // `$1` stays bound (the namespace) so every query has the same parameters.
+                (
+                    format!(
+                        "repository_id IN ({}) AND namespace_id = $1",
+                        if list.is_empty() { "NULL".into() } else { list }
+                    ),
+                    *id,
+                )
+            }
+            Scope::Repository(id) => ("repository_id = $1".into(), *id),
+        }
+    }
+    /// The raw events' filter (indexed by namespace and time).
+    fn raw_filter(&self) -> (&'static str, i64) {
+        match self {
+            Scope::Namespace { id, .. } => ("namespace_id = $1", *id),
+            Scope::Repository(id) => ("repository_id = $1", *id),
         }
     }
 }
@@ -35,7 +58,7 @@ pub struct DayRow {
 /// Daily counts grouped by `by`, read from the rollups.
 pub async fn daily(
     tx: &mut Tx<'_>,
-    scope: Scope,
+    scope: &Scope,
     span: Span,
     by: GroupBy,
 ) -> Result<Vec<DayRow>, sqlx::Error> {
@@ -82,7 +105,7 @@ pub struct BreakdownRow {
 /// Totals over the span by country, host and tool.
 pub async fn breakdowns(
     tx: &mut Tx<'_>,
-    scope: Scope,
+    scope: &Scope,
     span: Span,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
     let (filter, id) = scope.filter();
@@ -109,7 +132,7 @@ pub struct UniqueRow {
 
 pub async fn uniques(
     tx: &mut Tx<'_>,
-    scope: Scope,
+    scope: &Scope,
     span: Span,
     by: Option<GroupBy>,
 ) -> Result<Vec<UniqueRow>, sqlx::Error> {
@@ -157,11 +180,11 @@ pub struct RawRow {
 /// receiver is gone.
 pub async fn raw_events(
     db: &Db,
-    scope: Scope,
+    scope: &Scope,
     span: Span,
     out: tokio::sync::mpsc::Sender<Result<RawRow, sqlx::Error>>,
 ) {
-    let (filter, id) = scope.filter();
+    let (filter, id) = scope.raw_filter();
     let from = span.from * crate::domain::clock::DAY_MS;
     let to = (span.to + 1) * crate::domain::clock::DAY_MS;
     let sql = format!(

@@ -184,7 +184,7 @@ const RAW: Bulk = Bulk {
         ("tool_version", "text"),
         ("authenticated", "boolean"),
     ],
-    tail: "ON CONFLICT (namespace_id, source_id) DO NOTHING RETURNING namespace_id, source_id",
+    tail: "ON CONFLICT (namespace_id, source_id) WHERE source_id IS NOT NULL DO NOTHING RETURNING namespace_id, source_id",
 };
 
 const CUBE: Bulk = Bulk {
@@ -506,24 +506,52 @@ async fn rollups(
         bulk(tx, backend, &UNIQUES, json(&rows)).await?;
     }
     // The repository's lifetime pull count (GETs) and each tag's last pull:
-    // one UPDATE per repository and tag, not per pull.
-    for (repo, n) in counts {
-        sqlx::query("UPDATE repositories SET pull_count = pull_count + $1 WHERE id = $2")
-            .bind(n)
-            .bind(repo)
+    // one statement each per batch, whatever the number of repositories and tags.
+    if !counts.is_empty() {
+        let rows: Vec<serde_json::Value> = counts
+            .iter()
+            .map(|(id, n)| serde_json::json!({"id": id, "n": n}))
+            .collect();
+        let sql = match backend {
+            Backend::Sqlite => {
+                "UPDATE repositories SET pull_count = pull_count + j.n
+                 FROM (SELECT value ->> 'id' AS id, value ->> 'n' AS n FROM json_each($1)) AS j
+                 WHERE repositories.id = j.id"
+            }
+            Backend::Postgres => {
+                "UPDATE repositories SET pull_count = repositories.pull_count + j.n
+                 FROM json_to_recordset($1::json) AS j(id bigint, n bigint)
+                 WHERE repositories.id = j.id"
+            }
+        };
+        sqlx::query(sql)
+            .bind(json(&rows))
             .execute(&mut **tx)
             .await?;
     }
-    for ((repo, tag), at) in pulled {
-        sqlx::query(
-            "UPDATE tags SET last_pulled_at = $1 WHERE repository_id = $2 AND name = $3
-               AND (last_pulled_at IS NULL OR last_pulled_at < $1)",
-        )
-        .bind(at)
-        .bind(repo)
-        .bind(tag)
-        .execute(&mut **tx)
-        .await?;
+    if !pulled.is_empty() {
+        let rows: Vec<serde_json::Value> = pulled
+            .iter()
+            .map(|((repo, tag), at)| serde_json::json!({"repo": repo, "tag": tag, "at": at}))
+            .collect();
+        let sql = match backend {
+            Backend::Sqlite => {
+                "UPDATE tags SET last_pulled_at = j.at
+                 FROM (SELECT value ->> 'repo' AS repo, value ->> 'tag' AS tag, value ->> 'at' AS at FROM json_each($1)) AS j
+                 WHERE tags.repository_id = j.repo AND tags.name = j.tag
+                   AND (tags.last_pulled_at IS NULL OR tags.last_pulled_at < j.at)"
+            }
+            Backend::Postgres => {
+                "UPDATE tags SET last_pulled_at = j.at
+                 FROM json_to_recordset($1::json) AS j(repo bigint, tag text, at bigint)
+                 WHERE tags.repository_id = j.repo AND tags.name = j.tag
+                   AND (tags.last_pulled_at IS NULL OR tags.last_pulled_at < j.at)"
+            }
+        };
+        sqlx::query(sql)
+            .bind(json(&rows))
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

@@ -1,0 +1,245 @@
+//! The analytics benchmark: a realistic synthetic pull stream (power law
+//! across 50 repositories × 12 tags, weekday seasonality and growth, a mix of
+//! countries, clouds and real client user agents) on a fresh database, then:
+//!
+//! * ingestion throughput through `core::events::ingest` (the function the API
+//!   and the registry use), in batches of 10,000 (the API's default maximum);
+//! * the dashboard's queries (time series by tag and by digest, breakdowns,
+//!   unique addresses) for a 90-day span of the whole namespace, p50 / p95;
+//! * the raw export of the most recent `--export` rows: rows/s and the peak
+//!   resident memory while it runs (the CSV is formatted and dropped).
+//!
+//! ```text
+//! cargo run --release -p app --features testing --example analytics_bench -- \
+//!     --backend sqlite --events 10000000 --export 1000000
+//! ```
+
+use app::analytics::store::{self, Scope};
+use app::analytics::synthetic::{self, Target};
+use app::core::geo::Geo;
+use app::db::Backend;
+use app::domain::Timestamp;
+use app::domain::clock::DAY_MS;
+use app::domain::pulls::{GroupBy, Span, day_of_millis};
+use app::testing::TestDb;
+use std::time::Instant;
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// Peak resident memory (VmHWM) in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Resets the peak so the next phase measures its own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let backend = match arg("--backend", "sqlite").as_str() {
+        "postgres" => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    let total: usize = arg("--events", "1000000").parse().unwrap_or(1_000_000);
+    let export: usize = arg("--export", "1000000").parse().unwrap_or(1_000_000);
+    let t = TestDb::new(backend).await;
+    let db = t.db.clone();
+    let now = Timestamp(1_795_000_000_000);
+    // A namespace with 50 repositories of 12 tags each.
+    let mut tx = db.begin().await.expect("tx");
+    let user = app::account::store::insert_user(&mut tx, "benchuser", "x", false, now)
+        .await
+        .expect("user");
+    let ns = app::org::store::insert_org(&mut tx, "benchorg", user, now)
+        .await
+        .expect("org");
+    let mut targets = Vec::new();
+    for r in 0..50 {
+        let repo =
+            app::core::catalog::insert_repo(&mut tx, ns, &format!("repo-{r:02}"), "", false, now)
+                .await
+                .expect("repo");
+        let tags = (0..12)
+            .map(|k| {
+                (
+                    if k == 0 {
+                        "latest".to_string()
+                    } else {
+                        format!("1.{k}.0")
+                    },
+                    format!("sha256:{:064x}", r * 100 + k / 2),
+                )
+            })
+            .collect();
+        targets.push(Target {
+            namespace: ns,
+            repository: repo,
+            tags,
+        });
+    }
+    tx.commit().await.expect("commit");
+    let geo = Geo::empty();
+    // Ingestion: one synthetic day at a time over a year, in batches of 10,000.
+    // The generator's growth and weekday factors average about 0.62.
+    let per_day = (total as f64 / 365.0 / 0.62) as usize + 1;
+    let mut pending: Vec<app::core::events::PullEvent> = Vec::new();
+    let mut stored = 0usize;
+    let mut busy = 0f64;
+    let mut rates = Vec::new();
+    let today = day_of_millis(now.0);
+    for d in 0..365i64 {
+        if stored >= total {
+            break;
+        }
+        let until = Timestamp((today - 364 + d + 1) * DAY_MS);
+        pending.extend(synthetic::events(&targets, until, 1, per_day, d as u64));
+        if pending.len() < 10_000 && d < 364 {
+            continue;
+        }
+        let events = std::mem::take(&mut pending);
+        for batch in events.chunks(10_000) {
+            let start = Instant::now();
+            let r = app::core::events::ingest(&db, &geo, batch)
+                .await
+                .expect("ingest");
+            let secs = start.elapsed().as_secs_f64();
+            busy += secs;
+            stored += r.stored;
+            rates.push(batch.len() as f64 / secs);
+        }
+    }
+    println!(
+        "{backend:?}: ingested {stored} events in {busy:.1} s: {:.0} events/s overall, median batch {:.0} events/s",
+        stored as f64 / busy,
+        percentile(&mut rates, 0.5)
+    );
+    // The dashboard's queries for the last 90 days of the whole namespace.
+    let span = Span {
+        from: today - 89,
+        to: today,
+    };
+    let scope = Scope::Namespace {
+        id: ns.0,
+        repositories: targets.iter().map(|t| t.repository.0).collect(),
+    };
+    let mut times = Vec::new();
+    for _ in 0..21 {
+        let start = Instant::now();
+        let mut tx = db.begin().await.expect("tx");
+        let a = store::daily(&mut tx, &scope, span, GroupBy::Tag)
+            .await
+            .expect("tag");
+        let b = store::daily(&mut tx, &scope, span, GroupBy::Digest)
+            .await
+            .expect("digest");
+        let c = store::breakdowns(&mut tx, &scope, span)
+            .await
+            .expect("breakdowns");
+        let u = store::uniques(&mut tx, &scope, span, None)
+            .await
+            .expect("uniques");
+        tx.commit().await.expect("commit");
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box((a.len(), b.len(), c.len(), u.len()));
+    }
+    let p50 = percentile(&mut times, 0.5);
+    let p95 = percentile(&mut times, 0.95);
+    println!(
+        "{backend:?}: dashboard queries, 90 days of the namespace: p50 {p50:.1} ms, p95 {p95:.1} ms"
+    );
+    for by in [GroupBy::Tag, GroupBy::Country] {
+        let mut times = Vec::new();
+        for _ in 0..21 {
+            let start = Instant::now();
+            let mut tx = db.begin().await.expect("tx");
+            let rows = store::daily(
+                &mut tx,
+                &Scope::Repository(targets[0].repository.0),
+                span,
+                by,
+            )
+            .await
+            .expect("repo");
+            tx.commit().await.expect("commit");
+            std::hint::black_box(rows.len());
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        println!(
+            "{backend:?}: one repository, 90 days by {}: p50 {:.1} ms, p95 {:.1} ms",
+            by.as_str(),
+            percentile(&mut times.clone(), 0.5),
+            percentile(&mut times, 0.95)
+        );
+    }
+    // The raw export of the most recent `export` rows.
+    let days = ((export as f64 / stored.max(1) as f64) * 365.0).ceil() as i64;
+    let span = Span {
+        from: today - days.clamp(1, 365) + 1,
+        to: today,
+    };
+    reset_peak_rss();
+    let before = peak_rss_mib();
+    let start = Instant::now();
+    let (send, mut recv) = tokio::sync::mpsc::channel(2048);
+    let reader = {
+        let db = db.clone();
+        tokio::spawn(async move { store::raw_events(&db, &scope, span, send).await })
+    };
+    let mut rows = 0usize;
+    let mut bytes = 0usize;
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
+    while let Some(row) = recv.recv().await {
+        let row = row.expect("row");
+        let _ = w.write_record([
+            Timestamp(row.at).rfc3339().as_str(),
+            "benchorg",
+            &row.reference,
+            row.tag.as_deref().unwrap_or(""),
+            &row.digest,
+            &row.action,
+            &row.http_method,
+            &row.country,
+            &row.host,
+            &row.tool,
+            &row.tool_version,
+        ]);
+        rows += 1;
+        if rows % 1000 == 0 {
+            let _ = w.flush();
+            bytes += w.get_ref().len();
+            w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
+        }
+    }
+    let _ = reader.await;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{backend:?}: raw export of {rows} rows ({:.0} MB of CSV) in {secs:.1} s: {:.0} rows/s; peak RSS {:.0} MiB (before the export {before:.0} MiB)",
+        bytes as f64 / 1e6,
+        rows as f64 / secs,
+        peak_rss_mib()
+    );
+    t.cleanup().await;
+}
