@@ -227,7 +227,7 @@ async fn main() {
             &row.tool_version,
         ]);
         rows += 1;
-        if rows % 1000 == 0 {
+        if rows.is_multiple_of(1000) {
             let _ = w.flush();
             bytes += w.get_ref().len();
             w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
