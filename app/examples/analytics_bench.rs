@@ -170,6 +170,39 @@ async fn main() {
     println!(
         "{backend:?}: dashboard queries, 90 days of the namespace: p50 {p50:.1} ms, p95 {p95:.1} ms"
     );
+    // Each of them alone.
+    for which in ["by tag", "by digest", "breakdowns", "unique addresses"] {
+        let mut times = Vec::new();
+        for _ in 0..11 {
+            let start = Instant::now();
+            let mut tx = db.begin().await.expect("tx");
+            let n = match which {
+                "by tag" => store::daily_top(&mut tx, &scope, span, GroupBy::Tag, 12)
+                    .await
+                    .expect("q")
+                    .len(),
+                "by digest" => store::daily_top(&mut tx, &scope, span, GroupBy::Digest, 12)
+                    .await
+                    .expect("q")
+                    .len(),
+                "breakdowns" => store::breakdowns(&mut tx, &scope, span)
+                    .await
+                    .expect("q")
+                    .len(),
+                _ => store::uniques(&mut tx, &scope, span, None)
+                    .await
+                    .expect("q")
+                    .len(),
+            };
+            tx.commit().await.expect("commit");
+            std::hint::black_box(n);
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        println!(
+            "{backend:?}:   {which}: p50 {:.1} ms",
+            percentile(&mut times, 0.5)
+        );
+    }
     for by in [GroupBy::Tag, GroupBy::Country] {
         let mut times = Vec::new();
         for _ in 0..21 {

@@ -347,6 +347,26 @@ app::both_backends! {
         assert!(raw_count(&h.t).await > 0);
     }
 
+    async fn the_dashboard_draws_the_busiest_tags_and_sums_the_rest(db: Db) {
+        let h = hub(db).await;
+        let many: Vec<Target> = h.repos.iter().map(|r| Target {
+            namespace: h.ns,
+            repository: *r,
+            tags: (0..10).map(|i| (format!("1.{i}"), format!("sha256:{:064x}", r.0 * 100 + i))).collect(),
+        }).collect();
+        let events = synthetic::events(&many, h.t.clock.now(), 20, 200, 4);
+        ingest(&h.t.state.db, &h.t.state.geo, &events).await.expect("ingest");
+        let r = h.t.server_fn("insights", Some(&h.alice), &[("namespace", "fluentorg"), ("span", "30d")]).await;
+        let d: app::analytics::Insights = serde_json::from_str(&r.body).expect("insights");
+        // 2 repositories × 10 tags (+ pulls by digest): the 12 busiest and one "everything else".
+        assert_eq!(d.by_tag.keys.len(), 13, "{:?}", d.by_tag.keys);
+        assert!(d.by_tag.keys.iter().any(|k| k == app::analytics::OTHER_KEY));
+        assert_eq!(d.by_digest.keys.len(), 13);
+        assert_eq!(d.totals().total() as i64, raw_count(&h.t).await);
+        let digest_total: u64 = d.by_digest.cells.iter().map(|c| c.3).sum();
+        assert_eq!(digest_total as i64, raw_count(&h.t).await);
+    }
+
     async fn exports_match_the_dashboard_and_retention_keeps_rollups(db: Db) {
         let h = hub(db).await;
         let now = h.t.clock.now();

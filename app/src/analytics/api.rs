@@ -146,12 +146,25 @@ mod service {
         .map_err(|e| AppError::invalid_field(e.field, e.message))
     }
 
+    /// Keys the dashboard draws separately; the rest is one "Other" series.
+    const DASHBOARD_KEYS: usize = 12;
+
     async fn series(tx: &mut Tx<'_>, a: &Access, span: Span, by: GroupBy) -> AppResult<Series> {
         let rows = store::daily(tx, &a.scope, span, by).await?;
-        Ok(Series::from_rows(rows.into_iter().filter_map(|r| {
-            a.key(r.repository_id, by, &r.key)
-                .map(|k| (r.day, k, r.action, r.pulls.max(0) as u64))
-        })))
+        Ok(a.series(by, rows))
+    }
+
+    impl Access {
+        fn series(&self, by: GroupBy, rows: Vec<store::DayRow>) -> Series {
+            Series::from_rows(rows.into_iter().filter_map(|r| {
+                let key = if r.repository_id == 0 {
+                    Some(super::super::OTHER_KEY.to_string())
+                } else {
+                    self.key(r.repository_id, by, &r.key)
+                };
+                key.map(|k| (r.day, k, r.action, r.pulls.max(0) as u64))
+            }))
+        }
     }
 
     /// The dashboard's data for one span (empty, with the reason, when gated).
@@ -184,8 +197,14 @@ mod service {
             tx.commit().await?;
             return Ok(out);
         }
-        out.by_tag = series(&mut tx, &a, span, GroupBy::Tag).await?;
-        out.by_digest = series(&mut tx, &a, span, GroupBy::Digest).await?;
+        for by in [GroupBy::Tag, GroupBy::Digest] {
+            let rows = store::daily_top(&mut tx, &a.scope, span, by, DASHBOARD_KEYS).await?;
+            let s = a.series(by, rows);
+            match by {
+                GroupBy::Tag => out.by_tag = s,
+                _ => out.by_digest = s,
+            }
+        }
         let mut dims: HashMap<String, BTreeMap<String, Counts>> = HashMap::new();
         for r in store::breakdowns(&mut tx, &a.scope, span).await? {
             if a.repos.contains_key(&r.repository_id) {

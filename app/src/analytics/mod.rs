@@ -22,6 +22,9 @@ pub mod views;
 use crate::domain::pulls::{Counts, Day, Series, Span};
 use serde::{Deserialize, Serialize};
 
+/// The dashboard's series of everything past its busiest keys.
+pub const OTHER_KEY: &str = "Everything else";
+
 /// Why a caller may or may not see a namespace's insights.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Gate {

@@ -91,6 +91,82 @@ pub async fn daily(
         .await
 }
 
+/// A repository's key (tag or digest) and its pulls over a span.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyTotal {
+    pub repository_id: i64,
+    pub key: String,
+    pub pulls: i64,
+}
+
+/// The daily series of the `k` busiest tags (or digests) of the span, and
+/// everything else summed per day as one series (`DayRow` with an empty key
+/// and repository 0): what the dashboard draws, bounded however many
+/// repositories and tags a namespace has.
+pub async fn daily_top(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+    span: Span,
+    by: GroupBy,
+    k: usize,
+) -> Result<Vec<DayRow>, sqlx::Error> {
+    let key = if by == GroupBy::Digest {
+        "digest"
+    } else {
+        "tag"
+    };
+    let (filter, id) = scope.filter();
+    let mut totals: Vec<KeyTotal> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT repository_id, {key} AS key, CAST(SUM(pulls) AS BIGINT) AS pulls
+         FROM pull_daily WHERE {filter} AND day BETWEEN $2 AND $3
+         GROUP BY repository_id, {key}"
+    )))
+    .bind(id)
+    .bind(span.from)
+    .bind(span.to)
+    .fetch_all(&mut **tx)
+    .await?;
+    if totals.len() <= k {
+        return daily(tx, scope, span, by).await;
+    }
+    totals.sort_by(|a, b| b.pulls.cmp(&a.pulls).then_with(|| a.key.cmp(&b.key)));
+    totals.truncate(k);
+    let values = (0..totals.len())
+        .map(|i| {
+            format!(
+                "(CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                4 + 2 * i,
+                5 + 2 * i
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let top_sql = format!(
+        "SELECT repository_id, day, {key} AS key, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+         FROM pull_daily WHERE {filter} AND day BETWEEN $2 AND $3
+           AND (repository_id, {key}) IN (VALUES {values})
+         GROUP BY repository_id, day, {key}, action"
+    );
+    let rest_sql = format!(
+        "SELECT 0 AS repository_id, day, '' AS key, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+         FROM pull_daily WHERE {filter} AND day BETWEEN $2 AND $3
+           AND NOT ((repository_id, {key}) IN (VALUES {values}))
+         GROUP BY day, action"
+    );
+    let mut out = Vec::new();
+    for sql in [top_sql, rest_sql] {
+        let mut q = sqlx::query_as::<_, DayRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(span.from)
+            .bind(span.to);
+        for t in &totals {
+            q = q.bind(t.repository_id).bind(t.key.clone());
+        }
+        out.extend(q.fetch_all(&mut **tx).await?);
+    }
+    Ok(out)
+}
+
 /// Span totals of one breakdown value.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BreakdownRow {
