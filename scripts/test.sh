@@ -42,6 +42,8 @@ python3 scripts/check_layers.py --self-test
 python3 scripts/check_layers.py
 
 step "supply chain (cargo deny: sources, licenses, duplicate versions)"
+# cargo deny reads every platform's crates offline: fetch them first (a no-op once cached).
+cargo fetch --locked --quiet
 cargo deny --offline check bans licenses sources
 
 step "clippy (ssr)"
