@@ -128,7 +128,7 @@ pub fn App() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"▣"</span>
                     " iEchor Hub"
                 </A>
-                <nav>
+                <nav aria-label="Main">
                     <A href="/search">"Explore"</A>
                     <A href="/program">"Sponsored OSS program"</A>
                 </nav>
@@ -136,7 +136,7 @@ pub fn App() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || auth.user.get().map(|r| match r.ok().flatten() {
                         Some(u) => view! {
-                            <nav class="user-menu">
+                            <nav class="user-menu" aria-label="Account">
                                 {u.is_staff.then(|| view! { <A href="/review">"Review queue"</A> })}
                                 <account::views::NotificationBell/>
                                 <a href=format!("/u/{}", u.name) class="who" data-testid="whoami">{u.name.clone()}</a>
@@ -146,7 +146,7 @@ pub fn App() -> impl IntoView {
                             </nav>
                         }.into_any(),
                         None => view! {
-                            <nav class="user-menu">
+                            <nav class="user-menu" aria-label="Account">
                                 <A href="/signin">"Sign in"</A>
                                 <A href="/signup" attr:class="button small">"Sign up"</A>
                             </nav>

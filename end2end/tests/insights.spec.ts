@@ -1,5 +1,6 @@
 import { test, expect } from "@playwright/test";
 import * as fs from "fs";
+import AxeBuilder from "@axe-core/playwright";
 import { signIn } from "./helpers";
 
 const num = (s: string | null) => Number((s ?? "").replace(/[^0-9]/g, ""));
@@ -54,6 +55,19 @@ test("the sponsored organization's Insights tab charts a year of pulls, keeps it
   const sum = (col: number) => csv.slice(1).reduce((n, l) => n + Number(l.split(",")[col]), 0);
   expect([sum(5), sum(6), sum(7)]).toEqual([byTag, byDigest, checks]);
   expect(errors).toEqual([]);
+});
+
+test("a repository's page links to its own insights", async ({ page }) => {
+  await signIn(page, "alice");
+  await page.goto("/r/fluentorg/fluent-bit");
+  await page.getByTestId("repo-insights-link").click();
+  await expect(page).toHaveURL(/\/u\/fluentorg\/insights\?repo=fluent-bit$/);
+  await expect(page.getByRole("link", { name: "fluent-bit", exact: true })).toHaveAttribute("aria-current", "true");
+  await expect(page.getByTestId("time-chart")).toBeVisible();
+  await expect(page.getByTestId("export-raw")).toContainText("rows");
+  // axe-core finds nothing to fix on the Insights page.
+  const a11y = await new AxeBuilder({ page }).analyze();
+  expect(a11y.violations.map((v) => `${v.impact} ${v.id}`)).toEqual([]);
 });
 
 test("a signed-in outsider is told insights are for members", async ({ page }) => {

@@ -145,7 +145,7 @@ fn Dashboard(d: Insights, sel: Memo<Selection>) -> impl IntoView {
         )
     };
     view! {
-        <nav class="insights-controls" aria-label="Insights view">
+        <div class="insights-controls" role="group" aria-label="Insights view">
             <div class="seg" role="group" aria-label="Repository">
                 <a href=move || sel.get().href(&ns.get_value(), |s| s.repo = None)
                    aria-current=move || sel.get().repo.is_none().then_some("true")>"All repositories"</a>
@@ -193,7 +193,7 @@ fn Dashboard(d: Insights, sel: Memo<Selection>) -> impl IntoView {
                 <a href=move || sel.get().href(&ns.get_value(), |s| s.by_digest = true)
                    aria-current=move || sel.get().by_digest.then_some("true") data-by="digest">"By digest"</a>
             </div>
-        </nav>
+        </div>
         <p class="muted" data-testid="span-label">
             {format!("{} – {} ({} days, UTC)", format_day(span.from), format_day(span.to), span.days())}
         </p>
@@ -205,7 +205,7 @@ fn Dashboard(d: Insights, sel: Memo<Selection>) -> impl IntoView {
         </ul>
         <div class="actions">
             <a class="button secondary" href=move || export("summary") download data-testid="export-summary">"Export summary (CSV)"</a>
-            <a class="button secondary" href=move || export("raw") download data-testid="export-raw">"Export raw events (CSV)"</a>
+            <a class="button secondary" href=move || export("raw") download data-testid="export-raw">{format!("Export raw events (CSV, {} rows)", thousands(totals.total()))}</a>
         </div>
         {if totals.total() == 0 {
             view! {

@@ -54,7 +54,11 @@ pub fn RepoPage() -> impl IntoView {
                         <p class="lead" data-testid="repo-description">
                             {if d.description.is_empty() { "No description yet.".to_string() } else { d.description.clone() }}
                         </p>
-                        <p class="muted">{format!("Created {} · {} · your access: {}", d.created_at.date(), crate::ui::plural(d.pull_count, "pull"), d.viewer_rights)}</p>
+                        <p class="muted">{format!("Created {} · {} · your access: {}", d.created_at.date(), crate::ui::plural(d.pull_count, "pull"), d.viewer_rights)}
+                            {(d.sponsored && can_write).then(|| view! {
+                                " · "<a href=format!("/u/{}/insights?repo={}", d.namespace, d.name) data-testid="repo-insights-link">"Pull insights"</a>
+                            })}
+                        </p>
                         {super::default_tag(&d.tags).map(|t| view! {
                             <div class="panel">
                                 <h2>"Pull this image"</h2>
