@@ -246,19 +246,8 @@ async fn main() {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
     while let Some(row) = recv.recv().await {
         let row = row.expect("row");
-        let _ = w.write_record([
-            Timestamp(row.at).rfc3339().as_str(),
-            "benchorg",
-            &row.reference,
-            row.tag.as_deref().unwrap_or(""),
-            &row.digest,
-            &row.action,
-            &row.http_method,
-            &row.country,
-            &row.host,
-            &row.tool,
-            &row.tool_version,
-        ]);
+        // The same record the export endpoint writes.
+        let _ = app::analytics::api::write_raw_record(&mut w, "benchorg", "repo", &row);
         rows += 1;
         if rows.is_multiple_of(1000) {
             let _ = w.flush();

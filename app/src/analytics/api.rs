@@ -453,6 +453,47 @@ mod service {
         Ok(res)
     }
 
+    /// The raw CSV's columns (Docker Hub's raw export, in snake_case).
+    pub const RAW_HEADER: [&str; 13] = [
+        "timestamp",
+        "action_day",
+        "namespace",
+        "repository",
+        "reference",
+        "tag",
+        "digest",
+        "action",
+        "http_method",
+        "country",
+        "host",
+        "user_agent_tool",
+        "user_agent_version",
+    ];
+
+    /// One raw event as a CSV record under [`RAW_HEADER`].
+    pub fn write_raw_record<W: std::io::Write>(
+        w: &mut csv::Writer<W>,
+        namespace: &str,
+        repository: &str,
+        row: &store::RawRow,
+    ) -> csv::Result<()> {
+        w.write_record([
+            crate::domain::Timestamp(row.at).rfc3339().as_str(),
+            &format_day(day_of_millis(row.at)),
+            namespace,
+            repository,
+            &row.reference,
+            row.tag.as_deref().unwrap_or(""),
+            &row.digest,
+            &row.action,
+            &row.http_method,
+            &row.country,
+            &row.host,
+            &row.tool,
+            &row.tool_version,
+        ])
+    }
+
     /// The raw CSV as a stream: a task reads rows into a bounded channel and
     /// the body turns them into chunks of about 64 KiB as the client reads,
     /// so memory stays flat and a slow client slows the query.
@@ -461,21 +502,7 @@ mod service {
         let db = state.db.clone();
         let scope = a.scope.clone();
         tokio::spawn(async move { store::raw_events(&db, &scope, span, send).await });
-        let header = csv_line(&[
-            "timestamp",
-            "action_day",
-            "namespace",
-            "repository",
-            "reference",
-            "tag",
-            "digest",
-            "action",
-            "http_method",
-            "country",
-            "host",
-            "user_agent_tool",
-            "user_agent_version",
-        ]);
+        let header = csv_line(&RAW_HEADER);
         let state = (recv, a, Some(header));
         Body::from_stream(futures::stream::unfold(
             state,
@@ -501,21 +528,7 @@ mod service {
                             let Some(repo) = a.repos.get(&row.repository_id) else {
                                 continue;
                             };
-                            let _ = w.write_record([
-                                crate::domain::Timestamp(row.at).rfc3339().as_str(),
-                                &format_day(day_of_millis(row.at)),
-                                &a.ns.name,
-                                repo,
-                                &row.reference,
-                                row.tag.as_deref().unwrap_or(""),
-                                &row.digest,
-                                &row.action,
-                                &row.http_method,
-                                &row.country,
-                                &row.host,
-                                &row.tool,
-                                &row.tool_version,
-                            ]);
+                            let _ = write_raw_record(&mut w, &a.ns.name, repo, &row);
                             let _ = w.flush();
                         }
                     }
