@@ -119,6 +119,14 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let auth = account::views::Auth::new();
     provide_context(auth);
+    // Marks the document once the wasm has taken over (effects only run in
+    // the browser), so tests and scripts can wait for interactivity.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(html) = document().document_element() {
+            let _ = html.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/hub.css"/>
         <Title text="iEchor Hub"/>

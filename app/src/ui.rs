@@ -34,6 +34,39 @@ where
     }
 }
 
+/// The error an action's server answer names `field` for, shown under that
+/// field (`id` is what the field's `aria-describedby` points at).
+#[component]
+pub fn FieldError<T, S>(value: S, field: &'static str, id: String) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || {
+        value
+            .get()
+            .and_then(|r| r.err())
+            .filter(|e| e.field.as_deref() == Some(field))
+            .map(|e| view! { <p class="field-error" id=id.clone() role="alert" data-testid=format!("error-{field}")>{e.message}</p> })
+    }
+}
+
+/// An action's error that names none of `fields` (those show under their field).
+#[component]
+pub fn OtherError<T, S>(value: S, fields: &'static [&'static str]) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || {
+        value
+            .get()
+            .and_then(|r| r.err())
+            .filter(|e| !e.field.as_deref().is_some_and(|f| fields.contains(&f)))
+            .map(|e| view! { <p class="error-box" role="alert" data-testid="action-error">{e.message}</p> })
+    }
+}
+
 /// "public" / "private" pill.
 #[component]
 pub fn Visibility(is_private: bool) -> impl IntoView {
@@ -87,11 +120,20 @@ pub fn SponsoredBadge(#[prop(default = None)] until: Option<Timestamp>) -> impl 
 }
 
 /// The banner shown on every page of a namespace whose renewal is due or
-/// whose membership is in its grace period.
+/// whose membership is in its grace period; once a renewal is filed it says
+/// so instead of offering another.
 #[component]
-pub fn RenewBanner(namespace: String, membership: Option<Membership>) -> impl IntoView {
+pub fn RenewBanner(
+    namespace: String,
+    membership: Option<Membership>,
+    #[prop(optional)] renewal_pending: bool,
+) -> impl IntoView {
     membership.and_then(|m| {
         let text = match m.status {
+            MembershipStatus::RenewalDue | MembershipStatus::Grace if renewal_pending => format!(
+                "The Sponsored Open Source membership of {namespace} ends on {}. A renewal is waiting for review.",
+                m.expires_at.date()
+            ),
             MembershipStatus::RenewalDue => format!(
                 "The Sponsored Open Source membership of {namespace} ends on {}. Owners can renew now.",
                 m.expires_at.date()
@@ -107,7 +149,7 @@ pub fn RenewBanner(namespace: String, membership: Option<Membership>) -> impl In
         Some(view! {
             <div class=class role="status" data-testid="renew-banner">
                 <span>{text}</span>
-                <a class="button small" href=format!("/u/{namespace}/program")>"Renew"</a>
+                {(!renewal_pending).then(|| view! { <a class="button small" href=format!("/u/{namespace}/program")>"Renew"</a> })}
             </div>
         })
     })
@@ -139,4 +181,21 @@ pub fn RepoCard(repo: RepoSummary) -> impl IntoView {
             </div>
         </li>
     }
+}
+
+/// Moves keyboard focus to the element with `id` (in the browser; a no-op
+/// when rendering on the server).
+pub fn focus_by_id(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }

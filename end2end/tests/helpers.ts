@@ -11,3 +11,8 @@ export async function signIn(page: Page, name: string) {
     await expect(page.getByTestId("whoami")).toHaveText(name, { timeout: 2000 });
   }).toPass({ timeout: 15_000 });
 }
+
+/** Waits until the wasm has hydrated the current page. */
+export async function hydrated(page: Page) {
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 15_000 });
+}

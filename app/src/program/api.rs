@@ -15,7 +15,7 @@ mod service {
     use super::super::{
         Application, ApplicationForm, ApplicationStatus, Check, Decision, Membership,
         MembershipStatus, ProgramOverview, QueueItem, ReviewQueue, blocking, checklist,
-        validate_form, validate_reason,
+        reason_required, validate_form, validate_reason,
     };
 
     use crate::core::access::{
@@ -276,7 +276,7 @@ mod service {
                 if !blocking(&checks).is_empty() {
                     return Err(checks_error(&checks));
                 }
-                let activity_fails = checks.iter().any(|c| !c.passed && c.overridable);
+                let activity_fails = reason_required(Decision::Approve, &checks);
                 if activity_fails && reason.is_empty() {
                     return Err(AppError::invalid_field(
                         "reason",

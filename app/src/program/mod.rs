@@ -203,6 +203,27 @@ pub fn blocking(checks: &[Check]) -> Vec<&Check> {
         .collect()
 }
 
+/// Checks one of the form's address fields (`website`, `source_url`): a
+/// full http(s) address. The form runs it as the user types.
+pub fn validate_url(field: &str, url: &str) -> Result<(), String> {
+    let what = if field == "website" {
+        "project website"
+    } else {
+        "source repository URL"
+    };
+    let u = url.trim();
+    if !(u.starts_with("https://") || u.starts_with("http://"))
+        || u.len() < 12
+        || u.len() > 300
+        || u.contains(char::is_whitespace)
+    {
+        return Err(format!(
+            "Enter the {what} as a full http(s) address, such as https://example.org/project."
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the free-text fields of the form.
 pub fn validate_form(form: &ApplicationForm) -> Result<(), (&'static str, String)> {
     let name = form.project_name.trim();
@@ -212,23 +233,8 @@ pub fn validate_form(form: &ApplicationForm) -> Result<(), (&'static str, String
             "Give the project's name (up to 100 characters).".into(),
         ));
     }
-    for (field, url, what) in [
-        ("website", &form.website, "project website"),
-        ("source_url", &form.source_url, "source repository URL"),
-    ] {
-        let u = url.trim();
-        if !(u.starts_with("https://") || u.starts_with("http://"))
-            || u.len() < 12
-            || u.len() > 300
-            || u.contains(char::is_whitespace)
-        {
-            return Err((
-                field,
-                format!(
-                    "Enter the {what} as a full http(s) address, such as https://example.org/project."
-                ),
-            ));
-        }
+    for (field, url) in [("website", &form.website), ("source_url", &form.source_url)] {
+        validate_url(field, url).map_err(|m| (field, m))?;
     }
     if form.license.trim().chars().count() > 200 {
         return Err((
@@ -324,6 +330,14 @@ impl Decision {
     pub fn needs_reason(self) -> bool {
         !matches!(self, Decision::Approve)
     }
+}
+
+/// Whether a decision needs a written message to the applicant: rejecting
+/// and requesting changes always; approving when a check a reviewer may
+/// override fails. The review queue (wasm) and the server both ask this.
+pub fn reason_required(decision: Decision, checks: &[Check]) -> bool {
+    decision.needs_reason()
+        || (decision == Decision::Approve && checks.iter().any(|c| !c.passed && c.overridable))
 }
 
 /// The longest message a reviewer may send with a decision.

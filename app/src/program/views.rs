@@ -2,9 +2,14 @@
 //! application form and live checklist, the staff review queue, the audit log.
 
 use super::api::{DecideApplication, Renew, SubmitApplication};
-use super::{ApplicationForm, ApplicationStatus, Check, MembershipStatus, ProgramOverview};
+use super::{
+    ApplicationForm, ApplicationStatus, Check, Decision, MembershipStatus, ProgramOverview,
+    reason_required,
+};
 use crate::account::views::use_auth;
-use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge};
+use crate::ui::{
+    ActionError, FieldError, OtherError, RenewBanner, SignInFirst, SponsoredBadge, focus_by_id,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -115,9 +120,17 @@ pub fn OrgProgramPage() -> impl IntoView {
     let ns = Memo::new(move |_| params.read().get("ns").unwrap_or_default());
     let submit = ServerAction::<SubmitApplication>::new();
     let renew = ServerAction::<Renew>::new();
+    // Reload after a change that landed; a refused submission keeps the
+    // form as typed, with the error under its field.
+    let landed = Memo::new(move |prev: Option<&u32>| {
+        let ok = |v: &Option<Result<_, _>>| matches!(v, Some(Ok(_)));
+        prev.copied().unwrap_or(0)
+            + u32::from(submit.value().with(ok))
+            + u32::from(renew.value().with(ok))
+    });
     let overview = Resource::new_blocking(
-        move || (ns.get(), submit.version().get(), renew.version().get()),
-        |(n, _, _)| super::api::program_overview(n),
+        move || (ns.get(), landed.get()),
+        |(n, _)| super::api::program_overview(n),
     );
     view! {
         {move || view! { <Title text=format!("{} · Sponsored Open Source — iEchor Hub", ns.get())/> }}
@@ -171,7 +184,7 @@ fn OrgProgram(
             <h1>"Sponsored Open Source"</h1>
             {perks_on.then(|| view! { <SponsoredBadge until=o.membership.map(|m| m.expires_at)/> })}
         </div>
-        <RenewBanner namespace=ns.clone() membership=o.membership/>
+        <RenewBanner namespace=ns.clone() membership=o.membership renewal_pending=o.open_application.is_some()/>
         <section class="panel" data-testid="membership">
             <h2>"Membership"</h2>
             {match o.membership {
@@ -261,6 +274,13 @@ fn ApplyForm(
         super::api::live_checks(&o2, &form)
     });
     let blocked = move || !super::blocking(&checks.get()).is_empty();
+    Effect::new(move |_| {
+        if let Some(Err(e)) = submit.value().get()
+            && let Some(f) = e.field.as_deref().filter(|f| FORM_FIELDS.contains(f))
+        {
+            focus_by_id(f);
+        }
+    });
     let ns = o.namespace.clone();
     view! {
         <section class="panel">
@@ -268,15 +288,27 @@ fn ApplyForm(
             <ActionForm action=submit attr:class="apply-form" attr:data-testid="apply-form">
                 <input type="hidden" name="namespace" value=ns/>
                 <label for="project_name">"Project name"</label>
-                <input id="project_name" name="form[project_name]" required prop:value=project on:input=move |ev| project.set(event_target_value(&ev))/>
+                <input id="project_name" name="form[project_name]" required maxlength="100" aria-describedby="project_name-error"
+                    prop:value=project on:input=move |ev| project.set(event_target_value(&ev))/>
+                <FieldError value=submit.value() field="project_name" id="project_name-error".to_string()/>
                 <label for="website">"Project website"</label>
-                <input id="website" name="form[website]" placeholder="https://" required prop:value=website on:input=move |ev| website.set(event_target_value(&ev))/>
+                <input id="website" type="url" name="form[website]" placeholder="https://" required aria-describedby="website-error"
+                    prop:value=website on:input=move |ev| website.set(event_target_value(&ev))/>
+                <UrlHint value=website field="website"/>
+                <FieldError value=submit.value() field="website" id="website-error".to_string()/>
                 <label for="source_url">"Source repository URL"</label>
-                <input id="source_url" name="form[source_url]" placeholder="https://github.com/…" required prop:value=source on:input=move |ev| source.set(event_target_value(&ev))/>
+                <input id="source_url" type="url" name="form[source_url]" placeholder="https://github.com/…" required aria-describedby="source_url-error"
+                    prop:value=source on:input=move |ev| source.set(event_target_value(&ev))/>
+                <UrlHint value=source field="source_url"/>
+                <FieldError value=submit.value() field="source_url" id="source_url-error".to_string()/>
                 <label for="license">"License (SPDX expression)"</label>
-                <input id="license" name="form[license]" placeholder="MIT OR Apache-2.0" required prop:value=license on:input=move |ev| license.set(event_target_value(&ev))/>
+                <input id="license" name="form[license]" placeholder="MIT OR Apache-2.0" required aria-describedby="license-error"
+                    prop:value=license on:input=move |ev| license.set(event_target_value(&ev))/>
+                <FieldError value=submit.value() field="license" id="license-error".to_string()/>
                 <label for="description">"Short description"</label>
-                <textarea id="description" name="form[description]" rows="3" required prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                <textarea id="description" name="form[description]" rows="3" required maxlength="1000" aria-describedby="description-error"
+                    prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                <FieldError value=submit.value() field="description" id="description-error".to_string()/>
                 <fieldset class="attest">
                     <legend>"I confirm that"</legend>
                     <label class="check"><input type="checkbox" name="form[attest_public]" value="true" prop:checked=a_public on:change=move |ev| a_public.set(event_target_checked(&ev))/>" the namespace's images are public"</label>
@@ -285,7 +317,7 @@ fn ApplyForm(
                 </fieldset>
                 <h3>"Eligibility"</h3>
                 {move || view! { <Checklist checks=checks.get()/> }}
-                <ActionError value=submit.value()/>
+                <OtherError value=submit.value() fields=FORM_FIELDS/>
                 <button type="submit" data-testid="submit-application" disabled=blocked>"Submit application"</button>
                 {move || blocked().then(|| view! { <p class="muted small">"Fix the items marked ✗ to submit. An item marked ! can be overridden by the reviewer."</p> })}
             </ActionForm>
@@ -293,81 +325,178 @@ fn ApplyForm(
     }
 }
 
-/// `/review`: the staff review queue.
+/// The application form's fields, as the server's errors name them.
+const FORM_FIELDS: &[&str] = &[
+    "project_name",
+    "website",
+    "source_url",
+    "license",
+    "description",
+];
+
+/// What the shared rule says about a URL field while it is typed (nothing
+/// while it is empty: `required` covers that).
+#[component]
+fn UrlHint(value: RwSignal<String>, field: &'static str) -> impl IntoView {
+    move || {
+        let v = value.get();
+        if v.trim().is_empty() {
+            return None;
+        }
+        super::validate_url(field, &v).err().map(
+            |m| view! { <p class="field-hint bad" data-testid=format!("hint-{field}")>{m}</p> },
+        )
+    }
+}
+
+/// `/review`: the staff review queue. Each card owns its form state and its
+/// own action (keyed by application), so nothing typed for one applicant
+/// can reach another.
 #[component]
 pub fn ReviewQueuePage() -> impl IntoView {
-    let decide = ServerAction::<DecideApplication>::new();
-    let queue = Resource::new(
-        move || decide.version().get(),
-        |_| super::api::review_queue(),
-    );
+    let refresh = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<String>);
+    let queue = Resource::new(move || refresh.get(), |_| super::api::review_queue());
     let auth = use_auth();
+    let cards = move || {
+        queue
+            .get()
+            .and_then(|r| r.ok())
+            .map(|q| q.submitted)
+            .unwrap_or_default()
+    };
     view! {
         <Title text="Review queue — iEchor Hub"/>
         <h1>"Program review queue"</h1>
-        <ActionError value=decide.value()/>
-        {move || decide.value().get().and_then(|r| r.ok()).map(|a| view! {
-            <p class="notice" data-testid="decision-notice">{format!("Application #{} for {} is now {}.", a.id, a.namespace, a.status.as_str().replace('_', " "))}</p>
-        })}
+        {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="decision-notice">{n}</p> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || queue.get().map(|r| match r {
                 Err(e) if auth.current().is_none() => { let _ = e; view! { <SignInFirst/> }.into_any() }
                 Err(e) => view! { <p class="error-box">{e.message}</p> }.into_any(),
-                Ok(super::ReviewQueue { submitted: items, changes_requested: waiting }) => view! {
-                    <p class="muted">{format!("{} waiting for review, oldest first · {} waiting for applicants", items.len(), waiting.len())}</p>
-                    {items.is_empty().then(|| view! { <p class="panel">"The queue is empty."</p> })}
-                    {items.into_iter().map(|it| {
-                        let a = it.application.clone();
-                        let id = a.id.0;
-                        view! {
-                            <article class="panel review" data-testid=format!("review-{}", a.namespace)>
-                                <div class="ns-head">
-                                    <h2><a href=format!("/u/{}", a.namespace)>{a.namespace.clone()}</a>" — "{a.form.project_name.clone()}</h2>
-                                    {a.is_renewal.then(|| view! { <span class="pill renewal">"renewal"</span> })}
-                                    <span class="pill">{format!("waiting {} day{}", it.age_days, if it.age_days == 1 { "" } else { "s" })}</span>
-                                </div>
-                                <p class="muted">{format!("#{} · submitted {} by {} · license {}", a.id, a.created_at.date(), a.submitted_by, a.form.license)}</p>
-                                <p>{a.form.description.clone()}</p>
-                                <p><a href=a.form.website.clone() rel="nofollow noopener">{a.form.website.clone()}</a>" · "
-                                   <a href=a.form.source_url.clone() rel="nofollow noopener">{a.form.source_url.clone()}</a></p>
-                                <h3>"Checklist now"</h3>
-                                <Checklist checks=it.checks.clone()/>
-                                <h3>"Public repositories"</h3>
-                                <ul class="plain">
-                                    {it.public_repositories.iter().map(|r| view! {
-                                        <li><a href=format!("/r/{}/{}", r.namespace, r.name)>{r.name.clone()}</a>
-                                            <span class="muted small">{format!(" · {} tags{}", r.tag_count, r.last_pushed_at.map(|t| format!(" · last push {}", t.date())).unwrap_or_default())}</span></li>
-                                    }).collect_view()}
-                                </ul>
-                                <Messages messages=a.messages.clone()/>
-                                <ActionForm action=decide attr:class="decide">
-                                    <input type="hidden" name="id" value=id/>
-                                    <fieldset>
-                                        <legend>"Decision"</legend>
-                                        <label class="check"><input type="radio" name="decision" value="approve" checked/>" Approve (one-year membership)"</label>
-                                        <label class="check"><input type="radio" name="decision" value="request_changes"/>" Request changes"</label>
-                                        <label class="check"><input type="radio" name="decision" value="reject"/>" Reject"</label>
-                                    </fieldset>
-                                    <label for=format!("reason-{id}")>"Message to the applicant (required to reject, request changes, or override the activity check)"</label>
-                                    <textarea id=format!("reason-{id}") name="reason" rows="2"></textarea>
-                                    <button type="submit" data-testid="decide">"Record decision"</button>
-                                </ActionForm>
-                                <p><a href=format!("/u/{}/audit", a.namespace)>"Audit log"</a></p>
-                            </article>
-                        }
-                    }).collect_view()}
-                    {(!waiting.is_empty()).then(|| view! {
-                        <h2>"Waiting for applicants"</h2>
-                        <ul class="plain">
-                            {waiting.into_iter().map(|a| view! {
-                                <li><a href=format!("/u/{}/program", a.namespace)>{a.namespace.clone()}</a>
-                                    <span class="muted small">{format!(" · #{} · changes requested", a.id)}</span></li>
-                            }).collect_view()}
-                        </ul>
-                    })}
+                Ok(q) => view! {
+                    <p class="muted">{format!("{} waiting for review, oldest first · {} waiting for applicants", q.submitted.len(), q.changes_requested.len())}</p>
+                    {q.submitted.is_empty().then(|| view! { <p class="panel">"The queue is empty."</p> })}
                 }.into_any(),
             })}
+            <For each=cards key=|it| it.application.id.0 let:it>
+                <ReviewCard it=it refresh=refresh notice=notice/>
+            </For>
+            {move || queue.get().and_then(|r| r.ok()).map(|q| q.changes_requested).filter(|w| !w.is_empty()).map(|waiting| view! {
+                <h2>"Waiting for applicants"</h2>
+                <ul class="plain">
+                    {waiting.into_iter().map(|a| view! {
+                        <li><a href=format!("/u/{}/program", a.namespace)>{a.namespace.clone()}</a>
+                            <span class="muted small">{format!(" · #{} · changes requested", a.id)}</span></li>
+                    }).collect_view()}
+                </ul>
+            })}
         </Transition>
+    }
+}
+
+/// One application in the queue with its own decision form.
+#[component]
+fn ReviewCard(
+    it: super::QueueItem,
+    refresh: RwSignal<u32>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let decide = ServerAction::<DecideApplication>::new();
+    let a = it.application.clone();
+    let id = a.id.0;
+    let decision = RwSignal::new(None::<Decision>);
+    let checks = it.checks.clone();
+    let needs_reason =
+        Memo::new(move |_| decision.get().is_some_and(|d| reason_required(d, &checks)));
+    let reason_id = format!("reason-{id}");
+    let reason_err = format!("reason-{id}-error");
+    let decision_err = format!("decision-{id}-error");
+    let first_radio = format!("decision-{id}-approve");
+    // After the server answers: a decision leaves the queue (and says so at
+    // the top); an error moves focus to the field it names.
+    let (focus_reason, focus_decision) = (reason_id.clone(), first_radio.clone());
+    Effect::new(move |_| match decide.value().get() {
+        Some(Ok(done)) => {
+            let what = if done.is_renewal {
+                "renewal"
+            } else {
+                "application"
+            };
+            let outcome = match done.status {
+                ApplicationStatus::Approved => "was approved",
+                ApplicationStatus::Rejected => "was rejected",
+                ApplicationStatus::ChangesRequested => "was sent back for changes",
+                ApplicationStatus::Submitted => "is still waiting",
+            };
+            notice.set(Some(format!(
+                "{}'s {what} #{} {outcome}.",
+                done.namespace, done.id
+            )));
+            refresh.update(|n| *n += 1);
+        }
+        Some(Err(e)) => match e.field.as_deref() {
+            Some("reason") => focus_by_id(&focus_reason),
+            Some("decision") => focus_by_id(&focus_decision),
+            _ => {}
+        },
+        None => {}
+    });
+    let radio = move |value: Decision, label: &'static str| {
+        let v = match value {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+            Decision::RequestChanges => "request_changes",
+        };
+        view! {
+            <label class="check">
+                <input type="radio" name="decision" required id=format!("decision-{id}-{v}") value=v
+                    on:change=move |_| decision.set(Some(value))/>
+                " "{label}
+            </label>
+        }
+    };
+    view! {
+        <article class="panel review" data-testid=format!("review-{}", a.namespace)>
+            <div class="ns-head">
+                <h2><a href=format!("/u/{}", a.namespace)>{a.namespace.clone()}</a>" — "{a.form.project_name.clone()}</h2>
+                {a.is_renewal.then(|| view! { <span class="pill renewal">"renewal"</span> })}
+                <span class="pill">{format!("waiting {} day{}", it.age_days, if it.age_days == 1 { "" } else { "s" })}</span>
+            </div>
+            <p class="muted">{format!("#{} · submitted {} by {} · license {}", a.id, a.created_at.date(), a.submitted_by, a.form.license)}</p>
+            <p>{a.form.description.clone()}</p>
+            <p><a href=a.form.website.clone() rel="nofollow noopener">{a.form.website.clone()}</a>" · "
+               <a href=a.form.source_url.clone() rel="nofollow noopener">{a.form.source_url.clone()}</a></p>
+            <h3>"Checklist now"</h3>
+            <Checklist checks=it.checks.clone()/>
+            <h3>"Public repositories"</h3>
+            <ul class="plain">
+                {it.public_repositories.iter().map(|r| view! {
+                    <li><a href=format!("/r/{}/{}", r.namespace, r.name)>{r.name.clone()}</a>
+                        <span class="muted small">{format!(" · {}{}", crate::ui::plural(r.tag_count, "tag"), r.last_pushed_at.map(|t| format!(" · last push {}", t.date())).unwrap_or_default())}</span></li>
+                }).collect_view()}
+            </ul>
+            <Messages messages=a.messages.clone()/>
+            <ActionForm action=decide attr:class="decide" attr:data-testid=format!("decide-form-{id}")>
+                <input type="hidden" name="id" value=id/>
+                <fieldset aria-describedby=decision_err.clone()>
+                    <legend>"Decision"</legend>
+                    {radio(Decision::Approve, "Approve (one-year membership)")}
+                    {radio(Decision::RequestChanges, "Request changes")}
+                    {radio(Decision::Reject, "Reject")}
+                </fieldset>
+                <FieldError value=decide.value() field="decision" id=decision_err/>
+                <label for=reason_id.clone()>
+                    "Message to the applicant "
+                    <span class="muted small">{move || if needs_reason.get() { "(required for this decision)" } else { "(optional)" }}</span>
+                </label>
+                <textarea id=reason_id name="reason" rows="2" maxlength=super::REASON_MAX
+                    required=needs_reason aria-describedby=reason_err.clone()></textarea>
+                <FieldError value=decide.value() field="reason" id=reason_err/>
+                <OtherError value=decide.value() fields=&["reason", "decision"]/>
+                <button type="submit" data-testid="decide" disabled=move || decide.pending().get()>"Record decision"</button>
+            </ActionForm>
+            <p><a href=format!("/u/{}/audit", a.namespace)>"Audit log"</a></p>
+        </article>
     }
 }
 
