@@ -20,6 +20,16 @@ pub fn set_page_status(status: u16) {
     let _ = status;
 }
 
+/// Passes a page's main data through, first setting the page's HTTP status
+/// from its error (404, 403, …) while rendering on the server. Call it in the
+/// resource's fetcher: that runs before the response's head is written.
+pub fn with_page_status<T>(r: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &r {
+        set_page_status(e.status());
+    }
+    r
+}
+
 /// Shows the error of the last action run, if any.
 #[component]
 pub fn ActionError<T, S>(value: S) -> impl IntoView
@@ -88,12 +98,41 @@ pub fn short_digest(d: &str) -> String {
 /// Shown when a page needs a signed-in user.
 #[component]
 pub fn SignInFirst() -> impl IntoView {
+    let here = leptos_router::hooks::use_location();
+    let back = move || {
+        let (path, query) = (here.pathname.get(), here.search.get());
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        }
+    };
     view! {
         <div class="panel">
-            <p>"You need to sign in to see this page."</p>
-            <a class="button" href="/signin">"Sign in"</a>
+            <p>"You need to sign in to see this page. You come back here afterwards."</p>
+            <a class="button" href=move || with_next("/signin", &back()) data-testid="signin-first">"Sign in"</a>
+            " "
+            <a href=move || with_next("/signup", &back())>"Create an account"</a>
         </div>
     }
+}
+
+/// Where to go after signing in: a path on this site (`/…`, not `//host`
+/// or a scheme), else nothing. Shared by the sign-in and sign-up pages.
+pub fn safe_next(raw: &str) -> Option<String> {
+    let ok = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && !raw.starts_with("/\\")
+        && raw.len() <= 1000
+        && !raw.chars().any(|c| c.is_control() || c == '\\');
+    ok.then(|| raw.to_string())
+}
+
+/// `page?next=<path, encoded>`.
+pub fn with_next(page: &str, next: &str) -> String {
+    let encoded =
+        percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC).to_string();
+    format!("{page}?next={encoded}")
 }
 
 /// The verified "Sponsored OSS" badge. Hover or focus explains it.
@@ -198,4 +237,32 @@ pub fn focus_by_id(id: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/review"), Some("/review".into()));
+        assert_eq!(
+            safe_next("/u/x/insights?span=7d"),
+            Some("/u/x/insights?span=7d".into())
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "review",
+            "",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            with_next("/signin", "/u/x?a=1&b=2"),
+            "/signin?next=%2Fu%2Fx%3Fa%3D1%26b%3D2"
+        );
+    }
 }

@@ -79,10 +79,14 @@ test("each review card keeps its own message and decision; nothing reaches the w
   await signIn(page, "dave");
   await page.goto(`/u/${one}/program`);
   await expect(page.getByTestId("messages").first()).toContainText("Please link the source of queueone.");
-  await expect(page.locator("body")).not.toContainText("Not a fit");
+  await expect(page.locator("main")).not.toContainText("Not a fit");
   await page.goto(`/u/${two}/program`);
-  await expect(page.locator("body")).toContainText("Not a fit for queuetwo.");
-  await expect(page.locator("body")).not.toContainText("Please link the source");
+  await expect(page.locator("main")).toContainText("Not a fit for queuetwo.");
+  await expect(page.locator("main")).not.toContainText("Please link the source");
+  // The bell tells each organization's story under its own name.
+  await page.getByTestId("bell").click();
+  await expect(page.getByTestId("bell-menu")).toContainText("queuetwo: your program application was rejected: Not a fit for queuetwo.");
+  await expect(page.getByTestId("bell-menu")).toContainText("queueone: the reviewer asked for changes to your program application: Please link the source of queueone.");
   expect(errors).toEqual([]);
 });
 

@@ -102,10 +102,14 @@ pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let auth = use_auth();
     let navigate = use_navigate();
+    let next = next_param();
     Effect::new(move |_| {
         if let Some(Ok(u)) = action.value().get() {
             auth.changed();
-            navigate(&format!("/u/{}", u.name), Default::default());
+            let to = next
+                .get_untracked()
+                .unwrap_or_else(|| format!("/u/{}", u.name));
+            navigate(&to, Default::default());
         }
     });
     view! {
@@ -118,9 +122,20 @@ pub fn SignInPage() -> impl IntoView {
             <input id="password" type="password" name="password" autocomplete="current-password" required/>
             <ActionError value=action.value()/>
             <button type="submit">"Sign in"</button>
-            <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
+            <p class="muted">"New here? " <a href=move || next.get().map(|n| crate::ui::with_next("/signup", &n)).unwrap_or_else(|| "/signup".into())>"Create an account"</a></p>
         </ActionForm>
     }
+}
+
+/// The `?next=` of the sign-in and sign-up pages, when it is a path on this site.
+fn next_param() -> Memo<Option<String>> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| {
+        query
+            .read()
+            .get("next")
+            .and_then(|n| crate::ui::safe_next(&n))
+    })
 }
 
 /// Sign-up form with live name and password checks.
@@ -129,12 +144,16 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let auth = use_auth();
     let navigate = use_navigate();
+    let next = next_param();
     let (name, set_name) = signal(String::new());
     let (pw, set_pw) = signal(String::new());
     Effect::new(move |_| {
         if let Some(Ok(u)) = action.value().get() {
             auth.changed();
-            navigate(&format!("/u/{}", u.name), Default::default());
+            let to = next
+                .get_untracked()
+                .unwrap_or_else(|| format!("/u/{}", u.name));
+            navigate(&to, Default::default());
         }
     });
     let name_hint = move || {
@@ -166,7 +185,7 @@ pub fn SignUpPage() -> impl IntoView {
             {pw_hint}
             <ActionError value=action.value()/>
             <button type="submit">"Create account"</button>
-            <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+            <p class="muted">"Already have an account? " <a href=move || next.get().map(|n| crate::ui::with_next("/signin", &n)).unwrap_or_else(|| "/signin".into())>"Sign in"</a></p>
         </ActionForm>
     }
 }

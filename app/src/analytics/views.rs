@@ -84,7 +84,9 @@ pub fn InsightsPage() -> impl IntoView {
             let s = sel.get();
             (ns(), s.repo, s.span, s.from, s.to)
         },
-        |(ns, repo, span, from, to)| super::api::insights_fn(ns, repo, span, from, to),
+        |(ns, repo, span, from, to)| async move {
+            crate::ui::with_page_status(super::api::insights_fn(ns, repo, span, from, to).await)
+        },
     );
     view! {
         <Title text=format!("Insights — {} — iEchor Hub", ns())/>
@@ -92,10 +94,7 @@ pub fn InsightsPage() -> impl IntoView {
         <h1>"Insights and analytics"</h1>
         <Transition fallback=|| view! { <Skeleton/> }>
             {move || data.get().map(|r| match r {
-                Err(e) => {
-                    crate::ui::set_page_status(e.status());
-                    view! { <p class="error-box" role="alert">{e.message}</p> }.into_any()
-                }
+                Err(e) => view! { <p class="error-box" role="alert">{e.message}</p> }.into_any(),
                 Ok(d) => view! { <Dashboard d=d sel=sel/> }.into_any(),
             })}
         </Transition>

@@ -38,7 +38,7 @@ pub fn HomePage() -> impl IntoView {
             </article>
             <article class="card">
                 <h2>"Repository logos"</h2>
-                <p>"Give each repository its own PNG or JPEG logo, 120 to 1000 pixels square, up to 5 MB."</p>
+                <p>"Give each repository its own PNG or JPEG logo, 120 to 1000 pixels on each side, up to 5 MB."</p>
             </article>
             <article class="card">
                 <h2>"Insights and analytics"</h2>

@@ -121,12 +121,12 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
                 src=move || current.get().url
                 data-source=move || match current.get().source { LogoSource::Repository => "repository", LogoSource::Organization => "organization", LogoSource::Default => "default" }/>
             <Show when=move || current.get().can_change>
-                <label class="camera" for=input_id title=format!("Upload a {label} (PNG or JPEG, 120–1000 px, up to 5 MB)") data-testid="logo-camera">
+                <label class="camera" for=input_id title=format!("Upload {} (PNG or JPEG, 120–1000 px on each side, up to 5 MB)", with_article(label)) data-testid="logo-camera">
                     <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                         <path d="M23 19a2 2 0 0 1-2 2H3a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h4l2-3h6l2 3h4a2 2 0 0 1 2 2z"/>
                         <circle cx="12" cy="13" r="4"/>
                     </svg>
-                    <span class="sr-only">{format!("Upload a {label}")}</span>
+                    <span class="sr-only">{format!("Upload {}", with_article(label))}</span>
                 </label>
                 <input id=input_id type="file" class="sr-only" accept="image/png,image/jpeg" data-testid="logo-input" on:change=on_change/>
             </Show>
@@ -373,4 +373,10 @@ mod client {
             *p = None;
         });
     }
+}
+
+/// "an organization logo", "a repository logo".
+fn with_article(noun: &str) -> String {
+    let an = noun.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {noun}", if an { "an" } else { "a" })
 }

@@ -20,12 +20,14 @@ fn ns_param() -> Memo<String> {
 #[component]
 pub fn NamespacePage() -> impl IntoView {
     let ns = ns_param();
-    let info = Resource::new_blocking(move || ns.get(), super::api::get_namespace_fn);
+    let info = Resource::new_blocking(
+        move || ns.get(),
+        |n| async move { crate::ui::with_page_status(super::api::get_namespace_fn(n).await) },
+    );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || info.get().map(|r| match r {
                 Err(e) => {
-                    crate::ui::set_page_status(e.status());
                     view! {
                     <Title text="Not found — iEchor Hub"/>
                     <h1>"Namespace not found"</h1>
@@ -47,8 +49,8 @@ pub fn NamespacePage() -> impl IntoView {
                             {sponsored.then(|| view! { <SponsoredBadge until=n.membership.map(|m| m.expires_at)/> })}
                         </div>
                         <p class="muted">
-                            {format!("Since {} · {} member{}", n.created_at.date(), n.members_count,
-                                if n.members_count == 1 { "" } else { "s" })}
+                            {format!("Since {}", n.created_at.date())}
+                            {is_org.then(|| format!(" · {}", crate::ui::plural(n.members_count, "member")))}
                             {is_org.then(|| format!(" · owners: {}", n.owners.join(", ")))}
                         </p>
                         <div class="actions">

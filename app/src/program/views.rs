@@ -17,6 +17,7 @@ use leptos_router::hooks::use_params_map;
 /// `/program`: the program as publishers read it.
 #[component]
 pub fn ProgramInfoPage() -> impl IntoView {
+    let auth = use_auth();
     // The operator's configured day counts; the defaults until they arrive.
     let rules = Resource::new_blocking(|| (), |_| super::api::program_rules());
     let rules = move || rules.get().and_then(|r| r.ok()).unwrap_or_default();
@@ -80,7 +81,10 @@ pub fn ProgramInfoPage() -> impl IntoView {
                 <li>"Open the organization's page and choose " <strong>"Program"</strong> ". The form checks your eligibility as you type."</li>
                 <li>"A reviewer answers in the review queue; you see the status and their messages on the Program page."</li>
             </ol>
-            <a class="button" href="/settings">"Get started"</a>
+            // Anonymous visitors create an account first and land on Settings.
+            <a class="button" data-testid="get-started" href=move || {
+                if auth.current().is_some() { "/settings".to_string() } else { crate::ui::with_next("/signup", "/settings") }
+            }>"Get started"</a>
         </section>
     }
 }

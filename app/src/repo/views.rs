@@ -20,15 +20,17 @@ pub fn RepoPage() -> impl IntoView {
         )
     });
     let put_tag = ServerAction::<PutTag>::new();
+    let auth = crate::account::views::use_auth();
     let detail = Resource::new_blocking(
         move || (key.get(), put_tag.version().get()),
-        |((ns, repo), _)| super::api::get_repository_fn(ns, repo),
+        |((ns, repo), _)| async move {
+            crate::ui::with_page_status(super::api::get_repository_fn(ns, repo).await)
+        },
     );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || detail.get().map(|r| match r {
                 Err(e) => {
-                    crate::ui::set_page_status(e.status());
                     view! {
                     <Title text="Not found — iEchor Hub"/>
                     <h1>"Repository not found"</h1>
@@ -36,6 +38,7 @@ pub fn RepoPage() -> impl IntoView {
                 }.into_any()
                 },
                 Ok(d) => {
+                    let signed_in = auth.current().is_some();
                     let full = format!("{}/{}", d.namespace, d.name);
                     let can_write = d.viewer_rights >= Rights::Write;
                     let is_admin = d.viewer_rights >= Rights::Admin;
@@ -54,7 +57,8 @@ pub fn RepoPage() -> impl IntoView {
                         <p class="lead" data-testid="repo-description">
                             {if d.description.is_empty() { "No description yet.".to_string() } else { d.description.clone() }}
                         </p>
-                        <p class="muted">{format!("Created {} · {} · your access: {}", d.created_at.date(), crate::ui::plural(d.pull_count, "pull"), d.viewer_rights)}
+                        <p class="muted">{format!("Created {} · {}", d.created_at.date(), crate::ui::plural(d.pull_count, "pull"))}
+                            {signed_in.then(|| format!(" · your access: {}", d.viewer_rights))}
                             {(d.sponsored && can_write).then(|| view! {
                                 " · "<a href=format!("/u/{}/insights?repo={}", d.namespace, d.name) data-testid="repo-insights-link">"Pull insights"</a>
                             })}
