@@ -64,3 +64,23 @@ test("a sign-in wall returns you to the page you wanted", async ({ page }) => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/u\/dave$/);
 });
+
+test("a repository of a namespace that is not sponsored: tidy header, no badge offer, a pull command for this hub", async ({ page }) => {
+  // bobby owns tinyproj (not sponsored; tags 0.4.0 and latest).
+  await signIn(page, "bobby");
+  await page.goto("/r/tinyproj/tiny-http");
+  const title = page.getByTestId("repo-name");
+  const note = page.getByTestId("logo-locked");
+  await expect(note).toBeVisible();
+  // The perk note sits under the title, not beside it in the logo's column.
+  const [t, n] = [await title.boundingBox(), await note.boundingBox()];
+  expect(n!.y).toBeGreaterThanOrEqual(t!.y + t!.height - 1);
+  expect(t!.x).toBeLessThan(200);
+  await expect(page.getByTestId("badge-markdown")).toHaveCount(0);
+  const host = new URL(page.url()).host;
+  await expect(page.getByTestId("pull-command")).toHaveText(`docker pull ${host}/tinyproj/tiny-http:latest`);
+  // No tags: no pull command.
+  await page.goto("/r/acmecorp/worker");
+  await expect(page.getByTestId("repo-name")).toBeVisible();
+  await expect(page.getByTestId("pull-command")).toHaveCount(0);
+});

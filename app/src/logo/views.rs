@@ -131,11 +131,13 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
                 <input id=input_id type="file" class="sr-only" accept="image/png,image/jpeg" data-testid="logo-input" on:change=on_change/>
             </Show>
         </div>
-        {move || current.get().locked_reason.map(|r| view! { <p class="muted small" data-testid="logo-locked">{r}</p> })}
         <Show when=move || current.get().can_change && ((!for_org && current.get().source == LogoSource::Repository) || (for_org && current.get().source == LogoSource::Organization))>
             <button class="link-button clear-logo" data-testid="logo-clear" on:click=move |_| step.set(Step::ConfirmClear)>"Clear"</button>
         </Show>
         </div>
+        // Beside the editor, not in its column: in a page's header row it
+        // wraps onto its own line under the title.
+        {move || current.get().locked_reason.map(|r| view! { <p class="muted small logo-note" data-testid="logo-locked">{r}</p> })}
         <Show when=move || step.get() != Step::Closed>
             <div class="dialog-backdrop">
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="logo-dialog-title" data-testid="logo-dialog">

@@ -44,11 +44,26 @@ pub struct TagInfo {
     pub last_pulled_at: Option<Timestamp>,
 }
 
-/// The tag a pull command names: `latest` if there is one, else the newest.
+/// The tag a pull command names: `latest` if there is one, else the highest
+/// version tag (`v1.10.0` > `1.9`), else the most recently pushed.
 pub fn default_tag(tags: &[TagInfo]) -> Option<&TagInfo> {
     tags.iter()
         .find(|t| t.name == "latest")
+        .or_else(|| {
+            tags.iter()
+                .filter_map(|t| version_key(&t.name).map(|k| (k, t)))
+                .max_by(|a, b| a.0.cmp(&b.0))
+                .map(|(_, t)| t)
+        })
         .or_else(|| tags.iter().max_by_key(|t| t.pushed_at))
+}
+
+/// A release tag's numbers (`v1.2.3` → [1, 2, 3]); pre-releases and other
+/// names (`nightly`, `1.2.3-rc1`) are not versions here.
+fn version_key(tag: &str) -> Option<Vec<u64>> {
+    let t = tag.strip_prefix('v').unwrap_or(tag);
+    let parts: Option<Vec<u64>> = t.split('.').map(|p| p.parse().ok()).collect();
+    parts.filter(|p| !p.is_empty() && p.len() <= 4)
 }
 
 /// `12.3 MB`: sizes as registries show them (decimal units).
@@ -112,6 +127,16 @@ mod tests {
             Some("2.0")
         );
         assert_eq!(default_tag(&[]), None);
+        // The highest version wins over the last pushed; pre-releases and names do not count.
+        let tags = vec![
+            tag("v1.10.0", 1),
+            tag("1.9.9", 5),
+            tag("2.0.0-rc1", 6),
+            tag("nightly", 7),
+        ];
+        assert_eq!(default_tag(&tags).map(|t| t.name.as_str()), Some("v1.10.0"));
+        let names = vec![tag("nightly", 1), tag("edge", 2)];
+        assert_eq!(default_tag(&names).map(|t| t.name.as_str()), Some("edge"));
         assert_eq!(human_size(12_345_678), "12.3 MB");
         assert_eq!(human_size(999), "999 B");
     }

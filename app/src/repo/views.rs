@@ -91,7 +91,7 @@ pub fn RepoPage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
-                        {(!d.is_private).then(|| view! {
+                        {(!d.is_private && d.sponsored).then(|| view! {
                             <section class="panel">
                                 <h2>"Badge for your README"</h2>
                                 <p><img src=badge_src.clone() alt="iEchor sponsored OSS badge" data-testid="badge-img"/></p>
