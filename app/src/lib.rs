@@ -114,6 +114,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The root component: layout and routes.
+/// Whether a click landed on a link (the phone menu folds after one).
+fn clicked_link(ev: &leptos::ev::MouseEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a").ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -127,40 +144,48 @@ pub fn App() -> impl IntoView {
             let _ = html.set_attribute("data-hydrated", "true");
         }
     });
+    let menu_open = RwSignal::new(false);
     view! {
         <Stylesheet id="leptos" href="/pkg/hub.css"/>
         <Title text="iEchor Hub"/>
         <Router>
-            <header class="topbar">
+            <header class="topbar" class:menu-open=move || menu_open.get()>
                 <A href="/" attr:class="brand">
                     <span class="brand-mark" aria-hidden="true">"▣"</span>
                     " iEchor Hub"
                 </A>
-                <nav aria-label="Main">
-                    <A href="/search">"Explore"</A>
-                    <A href="/program">"Sponsored OSS program"</A>
-                </nav>
-                <span class="spacer"></span>
-                <Transition fallback=|| ()>
-                    {move || auth.user.get().map(|r| match r.ok().flatten() {
-                        Some(u) => view! {
-                            <nav class="user-menu" aria-label="Account">
-                                {u.is_staff.then(|| view! { <A href="/review">"Review queue"</A> })}
-                                <account::views::NotificationBell/>
-                                <a href=format!("/u/{}", u.name) class="who" data-testid="whoami">{u.name.clone()}</a>
-                                <A href="/new">"New repository"</A>
-                                <A href="/settings">"Settings"</A>
-                                <account::views::SignOutButton/>
-                            </nav>
-                        }.into_any(),
-                        None => view! {
-                            <nav class="user-menu" aria-label="Account">
-                                <A href="/signin">"Sign in"</A>
-                                <A href="/signup" attr:class="button small">"Sign up"</A>
-                            </nav>
-                        }.into_any(),
-                    })}
-                </Transition>
+                // On a phone the menus fold behind this button (without
+                // JavaScript they stay open).
+                <button class="menu-toggle" aria-controls="site-menu" data-testid="menu-toggle"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|o| *o = !*o)>"Menu"</button>
+                <div id="site-menu" class="site-menu" on:click=move |ev| if clicked_link(&ev) { menu_open.set(false) }>
+                    <nav aria-label="Main">
+                        <A href="/search">"Explore"</A>
+                        <A href="/program">"Sponsored OSS program"</A>
+                    </nav>
+                    <span class="spacer"></span>
+                    <Transition fallback=|| ()>
+                        {move || auth.user.get().map(|r| match r.ok().flatten() {
+                            Some(u) => view! {
+                                <nav class="user-menu" aria-label="Account">
+                                    {u.is_staff.then(|| view! { <A href="/review">"Review queue"</A> })}
+                                    <account::views::NotificationBell/>
+                                    <a href=format!("/u/{}", u.name) class="who" data-testid="whoami">{u.name.clone()}</a>
+                                    <A href="/new">"New repository"</A>
+                                    <A href="/settings">"Settings"</A>
+                                    <account::views::SignOutButton/>
+                                </nav>
+                            }.into_any(),
+                            None => view! {
+                                <nav class="user-menu" aria-label="Account">
+                                    <A href="/signin">"Sign in"</A>
+                                    <A href="/signup" attr:class="button small">"Sign up"</A>
+                                </nav>
+                            }.into_any(),
+                        })}
+                    </Transition>
+                </div>
             </header>
             <main class="page">
                 <Routes fallback=|| view! { <NotFound/> }>

@@ -18,7 +18,7 @@ async function choose(page: Page, file: string) {
 async function closeDialog(page: Page) {
   const close = page.getByRole("button", { name: /^(Close|Cancel)$/ });
   await close.first().click();
-  await expect(page.getByTestId("logo-dialog")).toHaveCount(0);
+  await expect(page.getByTestId("logo-dialog")).toBeHidden();
 }
 
 test("every fixture gets the same verdict in wasm as natively; corrupt data is refused by the server", async ({ page }) => {
@@ -70,7 +70,7 @@ test("an admin sets, sees, replaces and clears a logo; others see no camera", as
     await expect(page.getByTestId("logo-verdict")).toHaveAttribute("data-code", "ok", { timeout: 1000 });
   }).toPass({ timeout: 15_000 });
   await page.getByTestId("logo-upload").click();
-  await expect(page.getByTestId("logo-dialog")).toHaveCount(0);
+  await expect(page.getByTestId("logo-dialog")).toBeHidden();
   await expect(img).toHaveAttribute("data-source", "repository");
   const first = await img.getAttribute("src");
   expect(first).toMatch(/\/logos\/[0-9a-f]{64}\.png$/);

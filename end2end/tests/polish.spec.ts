@@ -1,5 +1,8 @@
 import { test, expect } from "@playwright/test";
 import { hydrated, signIn } from "./helpers";
+import * as path from "path";
+
+const fixtures = path.join(__dirname, "..", ".fixtures");
 
 // Product polish (issue 12): not-found answers, copy, and sign-in that
 // returns people where they were going.
@@ -83,4 +86,86 @@ test("a repository of a namespace that is not sponsored: tidy header, no badge o
   await page.goto("/r/acmecorp/worker");
   await expect(page.getByTestId("repo-name")).toBeVisible();
   await expect(page.getByTestId("pull-command")).toHaveCount(0);
+});
+
+test("the logo dialog is a real modal: focus moves in, Escape closes it, the camera shows focus", async ({ page }) => {
+  await signIn(page, "alice");
+  await page.goto("/r/fluentorg/fluent-operator");
+  await hydrated(page);
+  // Keyboard focus on the (visually hidden) file input outlines the camera.
+  await page.getByTestId("logo-input").focus();
+  await expect(page.getByTestId("logo-camera")).toHaveCSS("outline-style", "solid");
+  const dialog = page.getByTestId("logo-dialog");
+  await expect(dialog).toBeHidden();
+  await page.getByTestId("logo-input").setInputFiles(path.join(fixtures, "1000x1000.png"));
+  await expect(dialog).toBeVisible();
+  await expect(page.getByTestId("logo-verdict")).toHaveAttribute("data-code", "ok");
+  // Focus is inside the dialog, and the page behind is inert.
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  expect(await dialog.evaluate((d) => (d as HTMLDialogElement).open && d.matches(":modal"))).toBe(true);
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("logo-img")).not.toHaveAttribute("data-source", "repository");
+});
+
+test("the bell names its unread count, marks what it shows as read, and fits the screen", async ({ page }) => {
+  // carol got a renewal reminder for openlens from the demo's first job run.
+  await signIn(page, "carol");
+  const bell = page.getByTestId("bell");
+  await expect(bell).toHaveAccessibleName(/^Notifications, \d+ unread$/);
+  await bell.click();
+  await expect(bell).toHaveAttribute("aria-expanded", "true");
+  const menu = page.getByTestId("bell-menu");
+  await expect(menu.locator("li.unread").first()).toBeVisible();
+  const box = (await menu.boundingBox())!;
+  const width = page.viewportSize()!.width;
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(width);
+  // Opening recorded them read: the count is gone, here and after a reload.
+  await expect(bell).toHaveAccessibleName("Notifications");
+  await expect(page.getByTestId("unread-count")).toBeHidden();
+  await page.reload();
+  await expect(page.getByTestId("bell")).toHaveAccessibleName("Notifications");
+});
+
+test("the audit log: one-line dates, logo changes as thumbnails, a way back", async ({ page }) => {
+  await signIn(page, "alice");
+  await page.goto("/u/fluentorg");
+  await hydrated(page);
+  await page.getByTestId("logo-input").first().setInputFiles(path.join(fixtures, "1000x1000.png"));
+  await page.getByTestId("logo-upload").click();
+  await expect(page.getByTestId("logo-dialog")).toBeHidden();
+  await page.goto("/u/fluentorg/audit");
+  const table = page.getByTestId("audit-table");
+  const row = table.locator("tr", { hasText: "logo set" }).first();
+  await expect(row).toContainText("logo changed");
+  await expect(row.locator("img.audit-logo")).toHaveCount(1);
+  expect(await row.innerText()).not.toMatch(/[0-9a-f]{64}/);
+  const when = row.locator("td.when");
+  const lineHeight = await when.evaluate((td) => parseFloat(getComputedStyle(td).lineHeight) || 24);
+  expect((await when.boundingBox())!.height).toBeLessThan(lineHeight * 2.2);
+  await page.getByTestId("audit-crumbs").getByRole("link", { name: "fluentorg" }).click();
+  await expect(page).toHaveURL(/\/u\/fluentorg$/);
+});
+
+test.describe("on a phone (390 px)", () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+  test("the header folds into a menu and no page scrolls sideways", async ({ page }) => {
+    await page.context().clearCookies();
+    for (const path of ["/", "/search?q=fluent", "/program", "/r/fluentorg/fluent-bit", "/u/fluentorg", "/signin"]) {
+      await page.goto(path);
+      await hydrated(page);
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(scroll, path).toBeLessThanOrEqual(390);
+    }
+    const toggle = page.getByTestId("menu-toggle");
+    await expect(toggle).toBeVisible();
+    await expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await expect(page.getByRole("link", { name: "Explore" })).toBeHidden();
+    await toggle.click();
+    await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    await page.getByRole("link", { name: "Explore" }).click();
+    await expect(page).toHaveURL(/\/search/);
+    await expect(page.getByTestId("menu-toggle")).toHaveAttribute("aria-expanded", "false");
+  });
 });

@@ -5,6 +5,7 @@ use super::SessionUser;
 use super::api::{
     ChangePassword, CreateToken, MarkNotificationsRead, RevokeToken, SignIn, SignOut, SignUp,
 };
+use crate::core::notify::Inbox;
 use crate::domain::NamespaceName;
 use crate::error::AppError;
 use crate::ui::{ActionError, SignInFirst};
@@ -56,38 +57,61 @@ pub fn NotificationBell() -> impl IntoView {
         super::api::inbox_fn()
     });
     let (open, set_open) = signal(false);
+    // What the menu shows while open: the inbox as it was when opened, so
+    // the new ones stay marked as new while the server records them read.
+    let shown = RwSignal::new(None::<Result<Inbox, AppError>>);
     let unread = move || {
         data.get()
             .and_then(|r| r.ok())
             .map(|i| i.unread)
             .unwrap_or(0)
     };
+    let label = move || match unread() {
+        0 => "Notifications".to_string(),
+        1 => "Notifications, 1 unread".to_string(),
+        n => format!("Notifications, {n} unread"),
+    };
+    let toggle = move |_| {
+        let opening = !open.get_untracked();
+        if opening {
+            shown.set(data.get_untracked());
+            if unread() > 0 {
+                mark.dispatch(MarkNotificationsRead {});
+            }
+        }
+        set_open.set(opening);
+    };
     view! {
         <div class="bell">
-            <button class="link bell-button" aria-label="Notifications" data-testid="bell"
-                on:click=move |_| set_open.update(|o| *o = !*o)>
+            <button class="link bell-button" aria-label=label data-testid="bell" aria-expanded=move || open.get().to_string()
+                aria-controls="bell-menu" on:click=toggle>
                 <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                     <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
                     <path d="M13.7 21a2 2 0 0 1-3.4 0"/>
                 </svg>
-                <span class="count" data-testid="unread-count" class:hidden=move || unread() == 0>{unread}</span>
+                <span class="count" aria-hidden="true" data-testid="unread-count" class:hidden=move || unread() == 0>{unread}</span>
             </button>
-            <div class="bell-menu" data-testid="bell-menu" class:hidden=move || !open.get()>
-                {move || match data.get() {
+            <div class="bell-menu" id="bell-menu" data-testid="bell-menu" class:hidden=move || !open.get()
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { set_open.set(false) }>
+                <div class="bell-head">
+                    <strong>"Notifications"</strong>
+                    <span class="muted small">"Opening this menu marks them read."</span>
+                </div>
+                {move || match shown.get().or_else(|| data.get()) {
                     None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                     Some(Ok(inbox)) if inbox.latest.is_empty() => view! { <p class="muted">"No notifications."</p> }.into_any(),
                     Some(Ok(inbox)) => view! {
                         <ul>
                             {inbox.latest.into_iter().map(|n| view! {
                                 <li class:unread=!n.read>
-                                    <a href=n.link.clone()>{n.body.clone()}</a>
+                                    <a href=n.link.clone() on:click=move |_| set_open.set(false)>
+                                        {(!n.read).then(|| view! { <span class="sr-only">"New: "</span> })}
+                                        {n.body.clone()}
+                                    </a>
                                     <span class="muted small">{n.created_at.date()}</span>
                                 </li>
                             }).collect_view()}
                         </ul>
-                        <button class="small secondary" on:click=move |_| { mark.dispatch(MarkNotificationsRead {}); }>
-                            "Mark all read"
-                        </button>
                     }.into_any(),
                     Some(Err(e)) => view! { <p class="error">{e.message}</p> }.into_any(),
                 }}

@@ -109,6 +109,23 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
     };
     #[cfg(not(feature = "hydrate"))]
     let cancel = move |_: leptos::ev::MouseEvent| step.set(Step::Closed);
+    // Opens and closes the native dialog with the step.
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        let open = step.get() != Step::Closed;
+        if let Some(d) = dialog.get() {
+            if open && !d.open() {
+                let _ = d.show_modal();
+            } else if !open && d.open() {
+                d.close();
+            }
+        }
+    });
+    let dialog_title = if for_org {
+        "org-logo-dialog-title"
+    } else {
+        "logo-dialog-title"
+    };
     let input_id = if for_org {
         "org-logo-input"
     } else {
@@ -138,10 +155,19 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
         // Beside the editor, not in its column: in a page's header row it
         // wraps onto its own line under the title.
         {move || current.get().locked_reason.map(|r| view! { <p class="muted small logo-note" data-testid="logo-locked">{r}</p> })}
-        <Show when=move || step.get() != Step::Closed>
-            <div class="dialog-backdrop">
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="logo-dialog-title" data-testid="logo-dialog">
-                    <h2 id="logo-dialog-title">{if for_org { "Organization logo" } else { "Repository logo" }}</h2>
+        // A native modal dialog: focus moves into it, the page behind is
+        // inert, and Escape closes it (except mid-upload: cancel that first).
+        <dialog class="dialog" node_ref=dialog aria-labelledby=dialog_title data-testid="logo-dialog"
+            on:cancel=move |ev: leptos::ev::Event| if matches!(step.get_untracked(), Step::Uploading { .. }) { ev.prevent_default() }
+            on:close=move |_| {
+                // The event comes a task later: ignore it if the dialog was
+                // opened again meanwhile (a new file chosen at once).
+                let still_closed = dialog.get_untracked().is_some_and(|d| !d.open());
+                if still_closed && step.get_untracked() != Step::Closed {
+                    step.set(Step::Closed)
+                }
+            }>
+                    <h2 id=dialog_title>{if for_org { "Organization logo" } else { "Repository logo" }}</h2>
                     {
                         move || match step.get() {
                         Step::Closed => ().into_any(),
@@ -176,9 +202,7 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
                             </div>
                         }.into_any()},
                     }}
-                </div>
-            </div>
-        </Show>
+        </dialog>
     }
 }
 

@@ -509,28 +509,70 @@ fn ReviewCard(
 pub fn AuditPage() -> impl IntoView {
     let params = use_params_map();
     let ns = Memo::new(move |_| params.read().get("ns").unwrap_or_default());
-    let log = Resource::new(move || ns.get(), super::api::audit_log_fn);
+    let log = Resource::new_blocking(
+        move || ns.get(),
+        |n| async move { crate::ui::with_page_status(super::api::audit_log_fn(n).await) },
+    );
     let info = Resource::new(move || ns.get(), crate::org::api::get_namespace_fn);
     view! {
         {move || view! { <Title text=format!("{} · audit log — iEchor Hub", ns.get())/> }}
         <Transition fallback=|| ()>
             {move || info.get().and_then(|r| r.ok()).map(|n| view! { <RenewBanner namespace=n.name.clone() membership=n.membership/> })}
         </Transition>
+        <p class="crumbs" data-testid="audit-crumbs">
+            <a href=move || format!("/u/{}", ns.get())>{move || ns.get()}</a>" / "
+            <a href=move || format!("/u/{}/program", ns.get())>"program"</a>" / audit log"
+        </p>
         <h1>{move || ns.get()}" · audit log"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || log.get().map(|r| match r {
                 Err(e) => view! { <p class="error-box">{e.message}</p> }.into_any(),
                 Ok(entries) => view! {
-                    <table data-testid="audit-table">
+                    <div class="table-card">
+                    <table data-testid="audit-table" class="audit">
                         <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Why / detail"</th></tr></thead>
                         <tbody>
                             {entries.into_iter().map(|e| view! {
-                                <tr><td>{e.at.date_time()}</td><td>{e.actor}</td><td>{e.action.replace('_', " ")}</td><td>{e.detail}</td></tr>
+                                <tr>
+                                    <td class="when"><time datetime=e.at.date_time() title=e.at.date_time()>{e.at.date()}</time></td>
+                                    <td>{e.actor}</td>
+                                    <td>{e.action.replace('_', " ")}</td>
+                                    <td>{audit_detail(&e.action, &e.detail)}</td>
+                                </tr>
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 }.into_any(),
             })}
         </Transition>
     }
+}
+
+/// An audit entry's detail as a person reads it: logo changes show the old
+/// and new logos as thumbnails instead of their content-addressed file names.
+fn audit_detail(action: &str, detail: &str) -> AnyView {
+    let logo = |side: &str| -> AnyView {
+        let side = side.trim();
+        if crate::logo::valid_file_name(side) {
+            view! { <img class="audit-logo" src=format!("/logos/{side}") width="32" height="32" alt="logo" title=side.to_string() loading="lazy"/> }.into_any()
+        } else {
+            view! { <span class="muted">{side.to_string()}</span> }.into_any()
+        }
+    };
+    if action.starts_with("logo_")
+        && let Some((what, change)) = detail.split_once(": ")
+        && let Some((old, new)) = change.split_once(" → ")
+    {
+        let verb = if action == "logo_cleared" {
+            "logo cleared"
+        } else {
+            "logo changed"
+        };
+        return view! {
+            <span class="audit-change">{format!("{what}: {verb} ")}{logo(old)}" → "{logo(new)}</span>
+        }
+        .into_any();
+    }
+    view! { <span>{detail.to_string()}</span> }.into_any()
 }
