@@ -266,3 +266,60 @@ mod tests {
         );
     }
 }
+
+/// The live verdict on a namespace name as it is typed: the shared name rule
+/// at once, then (a moment after typing stops) whether the name is free, from
+/// the server. Sign-up and the home page's checker use it.
+#[component]
+pub fn NameVerdict(
+    name: Signal<String>,
+    empty_hint: &'static str,
+    #[prop(optional)] testid: &'static str,
+) -> impl IntoView {
+    use crate::core::names::{Availability, name_available};
+    use crate::domain::NamespaceName;
+    let (settled, set_settled) = signal(String::new());
+    Effect::new(move |_| {
+        let n = name.get();
+        set_timeout(
+            // The page may have moved on (the component is gone): `try_`.
+            move || {
+                if name.try_get_untracked().as_ref() == Some(&n) {
+                    let _ = set_settled.try_set(n);
+                }
+            },
+            std::time::Duration::from_millis(250),
+        );
+    });
+    let remote = LocalResource::new(move || {
+        let n = settled.get();
+        async move {
+            if NamespaceName::parse(&n).is_err() {
+                return None;
+            }
+            name_available(n.clone()).await.ok().map(|a| (n, a))
+        }
+    });
+    let verdict = move || {
+        let n = name.get();
+        if n.is_empty() {
+            return ("hint", empty_hint.to_string());
+        }
+        if let Err(e) = NamespaceName::parse(&n) {
+            return ("bad", e);
+        }
+        match remote.get().flatten() {
+            Some((checked, a)) if checked == n => match a {
+                Availability::Available => ("ok", format!("“{n}” is available. ✓")),
+                Availability::Taken => ("bad", format!("“{n}” is taken; choose another.")),
+                Availability::Invalid(e) => ("bad", e),
+            },
+            _ => ("hint", format!("Checking whether “{n}” is free…")),
+        }
+    };
+    view! {
+        <p class=move || format!("verdict {}", verdict().0) data-testid=if testid.is_empty() { "name-verdict" } else { testid } aria-live="polite">
+            {move || verdict().1}
+        </p>
+    }
+}

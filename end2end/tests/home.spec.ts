@@ -27,7 +27,9 @@ test("home page hydrates and the live name check works", async ({ page }) => {
     await expect(verdict).toContainText("needs at least 4", { timeout: 500 });
   }).toPass({ timeout: 15_000 });
   await input.fill("myproject");
-  await expect(verdict).toContainText("is a valid namespace name");
+  await expect(verdict).toContainText("“myproject” is available");
+  await input.fill("fluentorg");
+  await expect(verdict).toContainText("“fluentorg” is taken");
   await input.fill("MyProject");
   await expect(verdict).toContainText("lowercase");
   expect(errors).toEqual([]);

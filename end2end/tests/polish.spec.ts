@@ -169,3 +169,16 @@ test.describe("on a phone (390 px)", () => {
     await expect(page.getByTestId("menu-toggle")).toHaveAttribute("aria-expanded", "false");
   });
 });
+
+test("sign-up says a name is taken before you submit, and that a free one is free", async ({ page }) => {
+  await page.context().clearCookies();
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.fill("#name", "alice");
+  const verdict = page.getByTestId("name-hint");
+  await expect(verdict).toContainText("“alice” is taken");
+  await expect(verdict).toHaveClass(/bad/);
+  await page.fill("#name", "freshname7");
+  await expect(verdict).toContainText("“freshname7” is available");
+  await expect(verdict).toHaveClass(/ok/);
+});

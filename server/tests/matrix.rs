@@ -193,6 +193,7 @@ fn table() -> Vec<Row> {
         sf("/api/notifications", "", SignedIn, false),
         sf("/api/mark_notifications_read", "", SignedIn, false),
         sf("/api/hub_stats", "", Anyone, false),
+        sf("/api/name_available", "name=freename{who}", Anyone, false),
         // Organizations and teams
         sf("/api/create_org", "name=org{who}", SignedIn, false),
         sf("/api/get_namespace", "name=matrixorg", Anyone, false),

@@ -24,6 +24,18 @@ app::both_backends! {
         assert!(r.json()["namespaces"].as_i64().unwrap_or(0) >= 2, "{}", r.body);
     }
 
+    async fn name_availability_answers_invalid_taken_or_available(db: Db) {
+        let t = test_app(db.clone());
+        server::demo::seed(&db, common::T0).await.expect("seed");
+        for (name, verdict) in [("fluentorg", "taken"), ("alice", "taken"), ("freename1", "available"), ("AB", "invalid")] {
+            let r = t.server_fn("name_available", None, &[("name", name)]).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert_eq!(r.json()["verdict"], verdict, "{name}: {}", r.body);
+        }
+        let r = t.server_fn("name_available", None, &[("name", "AB")]).await;
+        assert!(r.json()["message"].as_str().unwrap_or("").contains("lowercase"), "{}", r.body);
+    }
+
     async fn unknown_server_fn_is_a_clear_400(db: Db) {
         let t = test_app(db);
         let r = t.server_fn("no_such_function", None, &[]).await;

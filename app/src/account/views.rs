@@ -6,7 +6,6 @@ use super::api::{
     ChangePassword, CreateToken, MarkNotificationsRead, RevokeToken, SignIn, SignOut, SignUp,
 };
 use crate::core::notify::Inbox;
-use crate::domain::NamespaceName;
 use crate::error::AppError;
 use crate::ui::{ActionError, SignInFirst};
 use leptos::prelude::*;
@@ -180,13 +179,6 @@ pub fn SignUpPage() -> impl IntoView {
             navigate(&to, Default::default());
         }
     });
-    let name_hint = move || {
-        let n = name.get();
-        (!n.is_empty()).then(|| match NamespaceName::parse(&n) {
-            Ok(_) => view! { <p class="verdict ok">"Available names are 4–30 lowercase letters and digits. ✓"</p> }.into_any(),
-            Err(e) => view! { <p class="verdict bad" data-testid="name-hint">{e}</p> }.into_any(),
-        })
-    };
     let pw_hint = move || {
         let p = pw.get();
         (!p.is_empty())
@@ -201,7 +193,7 @@ pub fn SignUpPage() -> impl IntoView {
             <label for="name">"User name"</label>
             <input id="name" name="name" autocomplete="username" required
                 on:input=move |ev| set_name.set(event_target_value(&ev))/>
-            {name_hint}
+            <crate::ui::NameVerdict name=name.into() empty_hint="4–30 lowercase letters and digits." testid="name-hint"/>
             <p class="muted">"Your user name is also your personal namespace: 4–30 lowercase letters and digits."</p>
             <label for="password">"Password"</label>
             <input id="password" type="password" name="password" autocomplete="new-password" required

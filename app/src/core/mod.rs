@@ -23,7 +23,6 @@ pub mod http;
 pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod limits;
-#[cfg(feature = "ssr")]
 pub mod names;
 pub mod notify;
 #[cfg(feature = "ssr")]

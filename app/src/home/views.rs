@@ -1,5 +1,4 @@
 use super::api::get_hub_stats;
-use crate::domain::NamespaceName;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -58,16 +57,6 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn NameChecker() -> impl IntoView {
     let (name, set_name) = signal(String::new());
-    let verdict = move || {
-        let n = name.get();
-        if n.is_empty() {
-            return ("hint", "Type a name to check it.".to_string());
-        }
-        match NamespaceName::parse(&n) {
-            Ok(ok) => ("ok", format!("“{ok}” is a valid namespace name.")),
-            Err(e) => ("bad", e),
-        }
-    };
     view! {
         <section class="checker">
             <h2>"Pick your namespace"</h2>
@@ -80,9 +69,7 @@ fn NameChecker() -> impl IntoView {
                 prop:value=name
                 on:input=move |ev| set_name.set(event_target_value(&ev))
             />
-            <p class=move || format!("verdict {}", verdict().0) data-testid="ns-verdict" aria-live="polite">
-                {move || verdict().1}
-            </p>
+            <crate::ui::NameVerdict name=name.into() empty_hint="Type a name to see whether it is free." testid="ns-verdict"/>
         </section>
     }
 }
