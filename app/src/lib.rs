@@ -95,9 +95,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     {
         res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
     }
+    let theme = ui::current_theme();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -149,6 +150,10 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/hub.css"/>
         <Title text="iEchor Hub"/>
         <Router>
+            <a class="skip-link" href="#main" on:click=move |ev| {
+                ev.prevent_default();
+                ui::focus_by_id("main");
+            }>"Skip to content"</a>
             <header class="topbar" class:menu-open=move || menu_open.get()>
                 <A href="/" attr:class="brand">
                     <span class="brand-mark" aria-hidden="true">"▣"</span>
@@ -165,6 +170,7 @@ pub fn App() -> impl IntoView {
                         <A href="/program">"Sponsored OSS program"</A>
                     </nav>
                     <span class="spacer"></span>
+                    <ui::ThemeToggle/>
                     <Transition fallback=|| ()>
                         {move || auth.user.get().map(|r| match r.ok().flatten() {
                             Some(u) => view! {
@@ -187,7 +193,7 @@ pub fn App() -> impl IntoView {
                     </Transition>
                 </div>
             </header>
-            <main class="page">
+            <main class="page" id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=home::views::HomePage/>
                     <Route path=StaticSegment("signin") view=account::views::SignInPage/>

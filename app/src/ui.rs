@@ -244,6 +244,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn theme_cookie() {
+        assert_eq!(parse_theme("a=1; theme=dark; b=2"), Some("dark"));
+        assert_eq!(parse_theme("theme=light"), Some("light"));
+        assert_eq!(parse_theme("theme=purple"), None);
+        assert_eq!(parse_theme("xtheme=dark"), None);
+        assert_eq!(parse_theme(""), None);
+    }
+
+    #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next("/review"), Some("/review".into()));
         assert_eq!(
@@ -321,5 +330,99 @@ pub fn NameVerdict(
         <p class=move || format!("verdict {}", verdict().0) data-testid=if testid.is_empty() { "name-verdict" } else { testid } aria-live="polite">
             {move || verdict().1}
         </p>
+    }
+}
+
+/// The colour theme a visitor chose with the toggle (`light` or `dark`), or
+/// `None` to follow the system. Kept in the `theme` cookie so the server
+/// renders the first paint in it.
+pub fn parse_theme(cookie_header: &str) -> Option<&'static str> {
+    cookie_header
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == "theme")
+        .and_then(|(_, v)| match v {
+            "light" => Some("light"),
+            "dark" => Some("dark"),
+            _ => None,
+        })
+}
+
+/// The theme of the page being rendered (server: from the request's cookie;
+/// browser: from the document the server sent).
+pub fn current_theme() -> Option<&'static str> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>().and_then(|p| {
+            p.headers
+                .get(axum::http::header::COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_theme)
+        })
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        document()
+            .document_element()
+            .and_then(|e| e.get_attribute("data-theme"))
+            .and_then(|t| parse_theme(&format!("theme={t}")))
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    None
+}
+
+/// Cycles the colour theme: the system's, dark, light. Remembered in a
+/// cookie for a year.
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let theme = RwSignal::new(current_theme());
+    let next = move || match theme.get() {
+        None => Some("dark"),
+        Some("dark") => Some("light"),
+        _ => None,
+    };
+    let label = move || match theme.get() {
+        None => "◐ Auto",
+        Some("dark") => "☾ Dark",
+        _ => "☀ Light",
+    };
+    let describe = move || {
+        let now = match theme.get() {
+            None => "follows your system",
+            Some("dark") => "dark",
+            _ => "light",
+        };
+        let to = match next() {
+            None => "follow your system",
+            Some("dark") => "dark",
+            _ => "light",
+        };
+        format!("Colour theme: {now}. Switch to {to}.")
+    };
+    let toggle = move |_| {
+        let to = next();
+        theme.set(to);
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(html) = document().document_element() {
+                let _ = match to {
+                    Some(t) => html.set_attribute("data-theme", t),
+                    None => html.remove_attribute("data-theme"),
+                };
+            }
+            if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
+                let cookie = match to {
+                    Some(t) => format!("theme={t}; path=/; max-age=31536000; samesite=lax"),
+                    None => "theme=; path=/; max-age=0; samesite=lax".to_string(),
+                };
+                let _ = doc.set_cookie(&cookie);
+            }
+        }
+    };
+    view! {
+        <button class="theme-toggle small" data-testid="theme-toggle" aria-label=describe title=describe on:click=toggle>
+            {label}
+        </button>
     }
 }

@@ -381,7 +381,7 @@ fn TimeChart(
         .collect_view();
     view! {
         <figure class="chart" data-testid="time-chart" data-periods=periods.len()>
-            <div class="chart-scroll">
+            <div class="chart-scroll" tabindex="0" role="region" aria-label="Chart (scrolls sideways)">
             <svg viewBox=format!("0 0 {w} {h}") role="img"
                  aria-label=format!("Pulls per {} by {}, {} periods", g.as_str(), if digest { "digest" } else { "tag" }, periods.len())>
                 {grid}

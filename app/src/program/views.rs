@@ -529,7 +529,7 @@ pub fn AuditPage() -> impl IntoView {
                 Err(e) => view! { <p class="error-box">{e.message}</p> }.into_any(),
                 Ok(entries) => view! {
                     <div class="table-card">
-                    <table data-testid="audit-table" class="audit">
+                    <table data-testid="audit-table" class="audit" tabindex="0" aria-label="Audit log">
                         <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Why / detail"</th></tr></thead>
                         <tbody>
                             {entries.into_iter().map(|e| view! {

@@ -74,7 +74,7 @@ pub fn RepoPage() -> impl IntoView {
                             view! { <p class="muted">"No tags pushed yet."</p> }.into_any()
                         } else {
                             view! {
-                                <table data-testid="tag-table">
+                                <table data-testid="tag-table" tabindex="0" aria-label="Tags">
                                     <thead><tr><th>"Tag"</th><th>"Digest"</th><th>"Size"</th><th>"Platforms"</th><th>"Pushed"</th><th>"Last pulled"</th></tr></thead>
                                     <tbody>
                                         {d.tags.iter().map(|t| view! {
