@@ -169,6 +169,9 @@ pub fn App() -> impl IntoView {
                         <A href="/search">"Explore"</A>
                         <A href="/program">"Sponsored OSS program"</A>
                     </nav>
+                    <form class="search-box" role="search" action="/search" method="get">
+                        <input type="search" name="q" aria-label="Search repositories" placeholder="Search repositories" data-testid="top-search"/>
+                    </form>
                     <span class="spacer"></span>
                     <ui::ThemeToggle/>
                     <Transition fallback=|| ()>

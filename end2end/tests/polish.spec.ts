@@ -65,7 +65,8 @@ test("a sign-in wall returns you to the page you wanted", async ({ page }) => {
   await page.fill("#name", "dave");
   await page.fill("#password", "demo-password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/u\/dave$/);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("home-greeting")).toContainText("dave");
 });
 
 test("a repository of a namespace that is not sponsored: tidy header, no badge offer, a pull command for this hub", async ({ page }) => {
@@ -181,4 +182,26 @@ test("sign-up says a name is taken before you submit, and that a free one is fre
   await page.fill("#name", "freshname7");
   await expect(verdict).toContainText("“freshname7” is available");
   await expect(verdict).toHaveClass(/ok/);
+});
+
+test("signing in lands on a home with your namespaces, their program status and what to do next", async ({ page }) => {
+  await page.context().clearCookies();
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.fill("#name", "carol");
+  await page.fill("#password", "demo-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("home-greeting")).toContainText("carol");
+  const list = page.getByTestId("home-namespaces");
+  await expect(list.locator("li").first()).toContainText("carol");
+  const openlens = page.getByTestId("home-ns-openlens");
+  await expect(openlens.getByTestId("ns-status")).toContainText("renewal open");
+  await expect(openlens.getByRole("link", { name: "Renew" })).toHaveAttribute("href", "/u/openlens/program");
+  await expect(page.getByTestId("home-ns-acmecorp").getByRole("link", { name: "Apply" })).toBeVisible();
+  // The top bar's search box works from every page.
+  await page.getByTestId("top-search").fill("fluent");
+  await page.getByTestId("top-search").press("Enter");
+  await expect(page).toHaveURL(/\/search\?q=fluent/);
+  await expect(page.getByTestId("search-results")).toContainText("fluentorg/fluent-bit");
 });

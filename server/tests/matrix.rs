@@ -194,6 +194,7 @@ fn table() -> Vec<Row> {
         sf("/api/mark_notifications_read", "", SignedIn, false),
         sf("/api/hub_stats", "", Anyone, false),
         sf("/api/name_available", "name=freename{who}", Anyone, false),
+        sf("/api/my_home", "", Anyone, false),
         // Organizations and teams
         sf("/api/create_org", "name=org{who}", SignedIn, false),
         sf("/api/get_namespace", "name=matrixorg", Anyone, false),

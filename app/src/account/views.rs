@@ -127,11 +127,10 @@ pub fn SignInPage() -> impl IntoView {
     let navigate = use_navigate();
     let next = next_param();
     Effect::new(move |_| {
-        if let Some(Ok(u)) = action.value().get() {
+        if let Some(Ok(_)) = action.value().get() {
             auth.changed();
-            let to = next
-                .get_untracked()
-                .unwrap_or_else(|| format!("/u/{}", u.name));
+            // Where the visitor was going, else the signed-in home.
+            let to = next.get_untracked().unwrap_or_else(|| "/".to_string());
             navigate(&to, Default::default());
         }
     });

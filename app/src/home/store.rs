@@ -17,6 +17,44 @@ pub async fn stats(tx: &mut Tx<'_>) -> Result<HubStats, sqlx::Error> {
     })
 }
 
+/// A user's namespaces (personal first) with repository counts and any open
+/// application.
+#[derive(Debug, sqlx::FromRow)]
+pub struct NsRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub repositories: i64,
+    pub open_status: Option<String>,
+    pub open_renewal: Option<i64>,
+}
+
+pub async fn my_namespaces(tx: &mut Tx<'_>, user: i64) -> Result<Vec<NsRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT n.id, n.name, n.kind,
+                (SELECT COUNT(*) FROM repositories r WHERE r.namespace_id = n.id) AS repositories,
+                a.status AS open_status, CAST(a.is_renewal AS INTEGER) AS open_renewal
+           FROM namespaces n
+           LEFT JOIN program_applications a
+             ON a.namespace_id = n.id AND a.status IN ('submitted', 'changes_requested')
+          WHERE n.user_id = $1
+             OR n.id IN (SELECT namespace_id FROM org_owners WHERE user_id = $1)
+          ORDER BY CASE WHEN n.kind = 'user' THEN 0 ELSE 1 END, n.name",
+    )
+    .bind(user)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Applications waiting in the review queue.
+pub async fn review_waiting(tx: &mut Tx<'_>) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM program_applications WHERE status = 'submitted'")
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(n)
+}
+
 /// Needs the `testing` feature (fresh databases); `scripts/test.sh` builds
 /// the app's tests with it.
 #[cfg(all(test, feature = "testing"))]

@@ -1,13 +1,138 @@
-use super::api::get_hub_stats;
+use super::api::{get_hub_stats, my_home};
+use super::{MyHome, MyNamespace};
+use crate::domain::MembershipStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The landing page: the hub, the program, and live counts.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let stats = Resource::new_blocking(|| (), |_| get_hub_stats());
+    let auth = crate::account::views::use_auth();
+    let mine = Resource::new_blocking(move || auth.version.get(), |_| my_home());
     view! {
         <Title text="iEchor Hub — Sponsored Open Source"/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || mine.get().map(|r| match r {
+                Ok(Some(home)) => view! { <SignedInHome home=home/> }.into_any(),
+                _ => view! { <PublicHome/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// The signed-in home: your namespaces with their program status (the
+/// organization switcher), what waits for you, the latest notifications.
+#[component]
+fn SignedInHome(home: MyHome) -> impl IntoView {
+    let unread: Vec<_> = home
+        .inbox
+        .latest
+        .iter()
+        .filter(|n| !n.read)
+        .cloned()
+        .collect();
+    view! {
+        <h1 data-testid="home-greeting">"Welcome back, "{home.user.clone()}</h1>
+        {home.review_waiting.map(|n| view! {
+            <p class="notice" data-testid="home-review">
+                {crate::ui::plural(n, "application")}" waiting in the "<a href="/review">"review queue"</a>"."
+            </p>
+        })}
+        <section class="panel">
+            <h2>"Your namespaces"</h2>
+            <ul class="ns-list" data-testid="home-namespaces">
+                {home.namespaces.into_iter().map(|n| view! { <NamespaceRow n=n/> }).collect_view()}
+            </ul>
+            <p class="actions">
+                <a class="button secondary" href="/new">"New repository"</a>
+                <a class="button secondary" href="/settings">"New organization"</a>
+            </p>
+        </section>
+        <section class="panel" data-testid="home-inbox">
+            <h2>"Notifications"</h2>
+            {if unread.is_empty() {
+                view! { <p class="muted">"Nothing new. The bell at the top keeps the latest."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain">
+                        {unread.into_iter().map(|n| view! {
+                            <li><a href=n.link.clone()>{n.body.clone()}</a>" "<span class="muted small">{n.created_at.date()}</span></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// One namespace on the signed-in home, with what its owner should do next.
+#[component]
+fn NamespaceRow(n: MyNamespace) -> impl IntoView {
+    let program = format!("/u/{}/program", n.name);
+    let (status, next): (String, Option<(&str, String)>) = match (&n.open_application, n.membership)
+    {
+        (Some((s, renewal)), _) if s == "changes_requested" => (
+            format!(
+                "{} — changes requested",
+                if *renewal { "Renewal" } else { "Application" }
+            ),
+            Some(("Answer the reviewer", program.clone())),
+        ),
+        (Some((_, renewal)), _) => (
+            format!(
+                "{} waiting for review",
+                if *renewal { "Renewal" } else { "Application" }
+            ),
+            None,
+        ),
+        (None, Some(m)) => match m.status {
+            MembershipStatus::RenewalDue => (
+                format!("Sponsored until {} — renewal open", m.expires_at.date()),
+                Some(("Renew", program.clone())),
+            ),
+            MembershipStatus::Grace => (
+                format!(
+                    "Membership ended {} — perks end {}",
+                    m.expires_at.date(),
+                    m.grace_ends_at.date()
+                ),
+                Some(("Renew", program.clone())),
+            ),
+            s if s.perks_active() => (format!("Sponsored until {}", m.expires_at.date()), None),
+            _ => (
+                "Membership ended".to_string(),
+                n.is_org.then(|| ("Apply again", program.clone())),
+            ),
+        },
+        (None, None) if n.is_org => (
+            "Not in the program".to_string(),
+            Some(("Apply", program.clone())),
+        ),
+        (None, None) => ("Personal namespace".to_string(), None),
+    };
+    let sponsored = n.membership.is_some_and(|m| m.status.perks_active());
+    view! {
+        <li data-testid=format!("home-ns-{}", n.name)>
+            <div class="ns-line">
+                <a class="repo-name" href=format!("/u/{}", n.name)>{n.name.clone()}</a>
+                <span class="pill">{if n.is_org { "organization" } else { "personal" }}</span>
+                {sponsored.then(|| view! { <span class="pill renewal">"sponsored"</span> })}
+                <span class="muted small">{if n.repositories == 1 { "1 repository".to_string() } else { format!("{} repositories", n.repositories) }}</span>
+            </div>
+            <div class="ns-line">
+                <span data-testid="ns-status">{status}</span>
+                {next.map(|(label, href)| view! { <a class="button small" href=href>{label}</a> })}
+                {(sponsored && n.is_org).then(|| view! { <a href=format!("/u/{}/insights", n.name)>"Insights"</a> })}
+            </div>
+        </li>
+    }
+}
+
+/// The public landing page.
+#[component]
+fn PublicHome() -> impl IntoView {
+    let stats = Resource::new_blocking(|| (), |_| get_hub_stats());
+    view! {
         <section class="hero">
             <h1>"Container images you can trust, from projects that stay open"</h1>
             <p class="lead">
