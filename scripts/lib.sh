@@ -143,6 +143,11 @@ build_site() {
     fi
     cat "$ROOT"/style/*.css > "$tmp/pkg/hub.css"
     cp -r "$ROOT/public/." "$tmp/"
+    # Pre-compressed copies (brotli, gzip) the server sends to clients that
+    # accept them; brotli at its best setting for release builds.
+    local quality=5
+    [ "$profile" = release ] && quality=11
+    node "$ROOT/scripts/precompress.js" "$tmp/pkg" "$quality"
     # Swap in only a complete site, so a failed build never leaves a half one.
     rm -rf "$dir/site"; mv "$tmp" "$dir/site"
     step "site ready in $dir/site"

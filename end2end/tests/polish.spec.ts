@@ -205,3 +205,16 @@ test("signing in lands on a home with your namespaces, their program status and 
   await expect(page).toHaveURL(/\/search\?q=fluent/);
   await expect(page.getByTestId("search-results")).toContainText("fluentorg/fluent-bit");
 });
+
+test("the bundle is served pre-compressed and revalidated", async ({ request }) => {
+  for (const [enc, want] of [["br", "br"], ["gzip", "gzip"], ["identity", undefined]] as const) {
+    const r = await request.get("/pkg/hub_bg.wasm", { headers: { "Accept-Encoding": enc } });
+    expect(r.status()).toBe(200);
+    expect(r.headers()["content-type"]).toBe("application/wasm");
+    expect(r.headers()["content-encoding"]).toBe(want);
+    expect(r.headers()["cache-control"]).toBe("no-cache");
+  }
+  const first = await request.get("/pkg/hub.css");
+  const again = await request.get("/pkg/hub.css", { headers: { "If-Modified-Since": first.headers()["last-modified"] } });
+  expect(again.status()).toBe(304);
+});

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(api)
+        .nest_service("/pkg", bundle(&state))
         .merge(pages)
         .layer(axum::middleware::from_fn(server_fn_body_limit))
         .layer(axum::middleware::from_fn(error_status))
@@ -81,6 +82,21 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// The wasm, JavaScript and CSS bundle: served pre-compressed (the build
+/// writes `.br` and `.gz` beside each file) to clients that accept it, and
+/// revalidated on every load (`no-cache` with `Last-Modified`), since the
+/// names do not change between builds.
+fn bundle(state: &AppState) -> axum::routing::MethodRouter {
+    use tower_http::services::ServeDir;
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let dir = std::path::Path::new(&*state.leptos_options.site_root).join("pkg");
+    let serve = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    axum::routing::get_service(serve).layer(SetResponseHeaderLayer::overriding(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    ))
 }
 
 /// Server functions read their bodies themselves (axum's `DefaultBodyLimit`
