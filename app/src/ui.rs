@@ -426,3 +426,39 @@ pub fn ThemeToggle() -> impl IntoView {
         </button>
     }
 }
+
+/// A time as people say it (`3 days ago`), the exact time on hover and for
+/// machines.
+#[component]
+pub fn RelTime(at: Timestamp, now: Timestamp) -> impl IntoView {
+    view! { <time datetime=at.rfc3339() title=at.date_time()>{at.ago(now)}</time> }
+}
+
+/// Copies `text` to the clipboard; says "Copied" for two seconds. Shown once
+/// the page is interactive (the text stays selectable without it).
+#[component]
+pub fn CopyButton(text: String, what: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let clipboard = window().navigator().clipboard();
+            let _ = clipboard.write_text(&text);
+            copied.set(true);
+            set_timeout(
+                move || {
+                    let _ = copied.try_set(false);
+                },
+                std::time::Duration::from_secs(2),
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button type="button" class="copy small secondary" aria-label=format!("Copy {what}") data-testid="copy" on:click=copy>
+            {move || if copied.get() { "Copied ✓" } else { "Copy" }}
+        </button>
+        <span class="sr-only" aria-live="polite">{move || if copied.get() { format!("{what} copied") } else { String::new() }}</span>
+    }
+}

@@ -218,3 +218,18 @@ test("the bundle is served pre-compressed and revalidated", async ({ request }) 
   const again = await request.get("/pkg/hub.css", { headers: { "If-Modified-Since": first.headers()["last-modified"] } });
   expect(again.status()).toBe(304);
 });
+
+test("copy buttons put the pull command and digests on the clipboard; times read as ago with the exact time on hover", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.goto("/r/fluentorg/fluent-bit");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Copy pull command" }).click();
+  await expect(page.getByRole("button", { name: "Copy pull command" })).toHaveText("Copied ✓");
+  const host = new URL(page.url()).host;
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`docker pull ${host}/fluentorg/fluent-bit:latest`);
+  await page.getByRole("button", { name: "Copy digest" }).first().click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(/^sha256:[0-9a-f]{64}$/);
+  const pushed = page.getByTestId("tag-table").locator("tbody tr").first().locator("time").first();
+  await expect(pushed).toHaveText(/ago$|just now/);
+  await expect(pushed).toHaveAttribute("title", /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+});

@@ -60,6 +60,25 @@ impl Timestamp {
             "[year]-[month]-[day] [hour]:[minute] UTC"
         ))
     }
+    /// How long ago, as people say it: `just now`, `5 minutes ago`,
+    /// `3 days ago`, `2 months ago`, `in 4 days`.
+    pub fn ago(self, now: Timestamp) -> String {
+        let diff = now.0 - self.0;
+        let (n, unit) = match diff.unsigned_abs() / 1000 {
+            s if s < 60 => return "just now".into(),
+            s if s < 3600 => (s / 60, "minute"),
+            s if s < 86_400 => (s / 3600, "hour"),
+            s if s < 30 * 86_400 => (s / 86_400, "day"),
+            s if s < 365 * 86_400 => (s / (30 * 86_400), "month"),
+            s => (s / (365 * 86_400), "year"),
+        };
+        let what = format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+        if diff >= 0 {
+            format!("{what} ago")
+        } else {
+            format!("in {what}")
+        }
+    }
     /// RFC 3339, for JSON.
     pub fn rfc3339(self) -> String {
         self.to_offset()
@@ -162,5 +181,17 @@ mod tests {
         let c = ManualClock::new(Timestamp(0));
         c.advance_days(2);
         assert_eq!(c.now(), Timestamp(2 * DAY_MS));
+    }
+
+    #[test]
+    fn relative_times() {
+        let now = Timestamp(1_767_225_600_000);
+        assert_eq!(now.plus_millis(-30_000).ago(now), "just now");
+        assert_eq!(now.plus_millis(-60_000).ago(now), "1 minute ago");
+        assert_eq!(now.plus_millis(-5 * 3_600_000).ago(now), "5 hours ago");
+        assert_eq!(now.plus_days(-1).ago(now), "1 day ago");
+        assert_eq!(now.plus_days(-45).ago(now), "1 month ago");
+        assert_eq!(now.plus_days(-800).ago(now), "2 years ago");
+        assert_eq!(now.plus_days(4).ago(now), "in 4 days");
     }
 }

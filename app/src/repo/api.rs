@@ -118,6 +118,7 @@ mod service {
                 &repo.name,
             ),
             logo,
+            now: state.clock.now(),
             pull_host: crate::core::origin::origin_of(&state.settings.public_url)
                 .split("://")
                 .nth(1)

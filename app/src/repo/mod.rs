@@ -104,6 +104,8 @@ pub struct RepoDetail {
     /// The logo shown, resolved through repository → organization → default.
     #[serde(flatten)]
     pub logo: LogoInfo,
+    /// The server's clock when this was read (relative times on the page).
+    pub now: Timestamp,
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 use super::api::{CreateRepository, PutTag};
 use crate::account::views::use_auth;
 use crate::domain::{Digest, RepoName, Rights, TagName};
-use crate::ui::{ActionError, RenewBanner, SignInFirst, SponsoredBadge, Visibility, short_digest};
+use crate::ui::{
+    ActionError, CopyButton, RelTime, RenewBanner, SignInFirst, SponsoredBadge, Visibility,
+    short_digest,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -66,7 +69,10 @@ pub fn RepoPage() -> impl IntoView {
                         {super::default_tag(&d.tags).map(|t| view! {
                             <div class="panel">
                                 <h2>"Pull this image"</h2>
-                                <code class="cmd" data-testid="pull-command">{format!("docker pull {}/{full}:{}", d.pull_host, t.name)}</code>
+                                <div class="copy-row">
+                                    <code class="cmd" data-testid="pull-command">{format!("docker pull {}/{full}:{}", d.pull_host, t.name)}</code>
+                                    <CopyButton text=format!("docker pull {}/{full}:{}", d.pull_host, t.name) what="pull command"/>
+                                </div>
                             </div>
                         })}
                         <h2>"Tags"</h2>
@@ -80,11 +86,11 @@ pub fn RepoPage() -> impl IntoView {
                                         {d.tags.iter().map(|t| view! {
                                             <tr>
                                                 <td><code>{t.name.clone()}</code></td>
-                                                <td><code title=t.digest.clone()>{short_digest(&t.digest)}</code></td>
+                                                <td class="digest"><code title=t.digest.clone()>{short_digest(&t.digest)}</code>" "<CopyButton text=t.digest.clone() what="digest"/></td>
                                                 <td>{t.size.map(super::human_size).unwrap_or_else(|| "—".into())}</td>
                                                 <td>{if t.platforms.is_empty() { "—".to_string() } else { t.platforms.join(", ") }}</td>
-                                                <td>{t.pushed_at.date_time()}</td>
-                                                <td>{t.last_pulled_at.map(|p| p.date_time()).unwrap_or_else(|| "never".into())}</td>
+                                                <td><RelTime at=t.pushed_at now=d.now/></td>
+                                                <td>{match t.last_pulled_at { Some(p) => view! { <RelTime at=p now=d.now/> }.into_any(), None => "never".into_any() }}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -96,6 +102,7 @@ pub fn RepoPage() -> impl IntoView {
                                 <h2>"Badge for your README"</h2>
                                 <p><img src=badge_src.clone() alt="iEchor sponsored OSS badge" data-testid="badge-img"/></p>
                                 <textarea class="snippet" readonly rows="2" data-testid="badge-markdown" aria-label="Badge Markdown">{badge_md.clone()}</textarea>
+                                <CopyButton text=badge_md.clone() what="badge Markdown"/>
                                 <p class="muted small">"Also as JSON for shields.io: " <code>{format!("/badge/{}/{}.json", d.namespace, d.name)}</code></p>
                             </section>
                         })}
