@@ -233,3 +233,24 @@ test("copy buttons put the pull command and digests on the clipboard; times read
   await expect(pushed).toHaveText(/ago$|just now/);
   await expect(pushed).toHaveAttribute("title", /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
 });
+
+test("a publisher writes a Markdown overview; everyone reads it rendered, without scripts", async ({ page, request }) => {
+  // The demo's fluent-bit already has one, rendered on the server.
+  const html = await (await request.get("/r/fluentorg/fluent-bit")).text();
+  expect(html).toContain("<h2>Fluent Bit</h2>");
+  await signIn(page, "alice");
+  await page.goto("/r/fluentorg/fluentd");
+  await hydrated(page);
+  await expect(page.getByTestId("overview-empty")).toBeVisible();
+  await page.getByTestId("overview-editor").locator("summary").click();
+  await page.fill("#overview", "## Fluentd\n\nCollect **everything**.\n\n<img src=x onerror=alert(1)>");
+  await page.getByTestId("save-overview").click();
+  const overview = page.getByTestId("overview");
+  await expect(overview.locator("h2")).toHaveText("Fluentd");
+  await expect(overview.locator("strong")).toHaveText("everything");
+  expect(await overview.innerHTML()).not.toContain("onerror");
+  await page.context().clearCookies();
+  await page.goto("/r/fluentorg/fluentd");
+  await expect(page.getByTestId("overview").locator("h2")).toHaveText("Fluentd");
+  await expect(page.getByTestId("overview-editor")).toHaveCount(0);
+});

@@ -23,6 +23,8 @@ pub const DEMO_USERS: &[(&str, bool)] = &[
     ("reviewer", true),
 ];
 
+const DEMO_OVERVIEW: &str = "## Fluent Bit\n\nA fast, lightweight processor and forwarder for **logs, metrics and traces**, part of the [Fluentd](https://www.fluentd.org) ecosystem.\n\n### Run it\n\n```sh\ndocker run --rm fluentorg/fluent-bit:latest -i cpu -o stdout\n```\n\n### Tags\n\n| Tag | What |\n|---|---|\n| `latest` | the newest stable release |\n| `4.0` | the 4.0 series |\n\nSource: <https://github.com/fluent/fluent-bit> · License: Apache-2.0\n";
+
 /// Seeds the demo into an empty database. Returns false (and writes nothing)
 /// when the database already holds namespaces.
 pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, app::error::AppError> {
@@ -162,6 +164,11 @@ pub async fn seed(db: &Db, now: Timestamp) -> Result<bool, app::error::AppError>
             }
         }
     }
+    // An overview written by fluent-bit's publishers (Markdown).
+    sqlx::query("UPDATE repositories SET overview = $1 WHERE name = 'fluent-bit'")
+        .bind(DEMO_OVERVIEW)
+        .execute(&mut *tx)
+        .await?;
     // Teams: fluentorg/maintainers (bobby, admin on fluent-bit; write on fluentd),
     // fluentorg/ci (dave, write on fluentd), acmecorp/devs (bobby, read on internal-api).
     type Team<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, Rights)]);

@@ -1,4 +1,5 @@
-//! The signed-in home through the router, on SQLite and PostgreSQL: each
+//! The signed-in home and repository overviews through the router, on SQLite
+//! and PostgreSQL. The home: each
 //! namespace with its program status, the review queue for staff, nothing
 //! for anonymous visitors.
 
@@ -57,5 +58,33 @@ app::both_backends! {
         let r = t.server_fn("my_home", Some(&bobby), &[]).await;
         let tiny = r.json()["namespaces"].as_array().expect("list").iter().find(|n| n["name"] == "tinyproj").cloned().expect("tinyproj");
         assert_eq!(tiny["open_application"][0], "submitted", "{}", r.body);
+    }
+}
+
+app::both_backends! {
+    async fn overviews_are_sanitized_checked_and_need_write(db: Db) {
+        let t = test_app(db.clone());
+        server::demo::seed(&db, common::T0).await.expect("seed");
+        let alice = demo_session(&t, "alice").await;
+        let md = "# Fluent Bit\n\nRun it: `docker run fluent/fluent-bit`\n\n<script>alert(1)</script>";
+        let r = t.server_fn("set_overview", Some(&alice), &[("namespace", "fluentorg"), ("name", "fluent-bit"), ("overview", md)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let html = r.json()["overview_html"].as_str().unwrap_or("").to_string();
+        assert!(html.contains("<h1>Fluent Bit</h1>") && html.contains("<code>docker run fluent/fluent-bit</code>"), "{html}");
+        assert!(!html.contains("script"), "{html}");
+        // Everyone reads it, rendered on the server.
+        let page = t.get("/r/fluentorg/fluent-bit", None).await;
+        assert!(page.body.contains("<h1>Fluent Bit</h1>"), "page lacks the overview");
+        // Too long: 422 on the field, nothing stored.
+        let long = "a".repeat(app::repo::OVERVIEW_MAX + 1);
+        let r = t.server_fn("set_overview", Some(&alice), &[("namespace", "fluentorg"), ("name", "fluent-bit"), ("overview", &long)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["error"]["field"], "overview");
+        let r = t.server_fn("get_repository", None, &[("namespace", "fluentorg"), ("name", "fluent-bit")]).await;
+        assert_eq!(r.json()["overview"], md);
+        // carol has no rights on fluentorg's repositories.
+        let carol = demo_session(&t, "carol").await;
+        let r = t.server_fn("set_overview", Some(&carol), &[("namespace", "fluentorg"), ("name", "fluent-bit"), ("overview", "mine now")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     }
 }

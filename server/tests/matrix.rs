@@ -251,6 +251,12 @@ fn table() -> Vec<Row> {
             true,
         ),
         sf(
+            "/api/set_overview",
+            "namespace=matrixorg&name={repo}&overview=Hello",
+            RepoWrite,
+            true,
+        ),
+        sf(
             "/api/set_scout",
             "namespace=matrixorg&repository={repo}&enabled=false",
             RepoAdmin,
@@ -316,6 +322,7 @@ fn table() -> Vec<Row> {
         rest(Method::POST, "/api/v1/repositories", "/api/v1/repositories", Json, r#"{"namespace":"matrixorg","name":"rr{who}"}"#, Owner, false),
         rest(Method::GET, "/api/v1/repositories/{ns}/{repo}", "/api/v1/repositories/matrixorg/{repo}", None, "", RepoRead, true),
         rest(Method::PUT, "/api/v1/repositories/{ns}/{repo}/tags/{tag}", "/api/v1/repositories/matrixorg/{repo}/tags/r{who}", Json, r#"{"digest":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#, RepoWrite, true),
+        rest(Method::PUT, "/api/v1/repositories/{ns}/{repo}/overview", "/api/v1/repositories/matrixorg/{repo}/overview", Json, r##"{"overview":"# Hello"}"##, RepoWrite, true),
         rest(Method::PUT, "/api/v1/repositories/{ns}/{repo}/scout", "/api/v1/repositories/matrixorg/{repo}/scout", Json, r#"{"enabled":false}"#, RepoAdmin, true),
         rest(Method::GET, "/api/v1/namespaces/{ns}/scout", "/api/v1/namespaces/matrixorg/scout", None, "", Anyone, false),
         // Insights

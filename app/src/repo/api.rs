@@ -97,8 +97,10 @@ mod service {
         let mut tx = state.db.begin().await?;
         let RepoAccess { ns, repo, rights } = load_repo(&mut tx, caller, namespace, name).await?;
         let tags = store::tags(&mut tx, repo.id()).await?;
+        let overview = store::overview(&mut tx, repo.id()).await?;
         let p = perks::of(state, &mut tx, ns.id()).await?;
         tx.commit().await?;
+        let overview_html = super::super::render_overview(&overview);
         let logo = LogoInfo::resolve(&LogoFacts {
             public_url: &state.settings.public_url,
             namespace: &ns.name,
@@ -119,6 +121,8 @@ mod service {
             ),
             logo,
             now: state.clock.now(),
+            overview,
+            overview_html,
             pull_host: crate::core::origin::origin_of(&state.settings.public_url)
                 .split("://")
                 .nth(1)
@@ -170,6 +174,48 @@ mod service {
         })
     }
 
+    /// Replaces the repository's overview (Markdown); needs write rights.
+    pub async fn set_overview(
+        state: &AppState,
+        caller: &Caller,
+        namespace: &str,
+        name: &str,
+        overview: &str,
+    ) -> AppResult<RepoDetail> {
+        caller.require_user()?;
+        super::super::validate_overview(overview)
+            .map_err(|m| AppError::invalid_field("overview", m))?;
+        let mut tx = state.db.begin_write().await?;
+        let r = load_repo(&mut tx, caller, namespace, name).await?;
+        require(caller, r.rights, Rights::Write, || {
+            format!(
+                "You have {} access to “{}”; editing the overview needs write.",
+                r.rights,
+                r.full_name()
+            )
+        })?;
+        store::set_overview(&mut tx, r.repo.id(), overview).await?;
+        tx.commit().await?;
+        get_repository(state, caller, namespace, name).await
+    }
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct OverviewBody {
+        overview: String,
+    }
+
+    async fn put_overview_route(
+        State(s): State<AppState>,
+        caller: Caller,
+        Path((ns, repo)): Path<(String, String)>,
+        JsonBody(b): JsonBody<OverviewBody>,
+    ) -> AppResult<Json<RepoDetail>> {
+        Ok(Json(
+            set_overview(&s, &caller, &ns, &repo, &b.overview).await?,
+        ))
+    }
+
     async fn post_repository(
         State(s): State<AppState>,
         caller: Caller,
@@ -209,6 +255,10 @@ mod service {
             .post("/api/v1/repositories", post_repository)
             .get("/api/v1/repositories/{ns}/{repo}", get_repository_route)
             .put("/api/v1/repositories/{ns}/{repo}/tags/{tag}", put_tag_route)
+            .put(
+                "/api/v1/repositories/{ns}/{repo}/overview",
+                put_overview_route,
+            )
     }
 }
 
@@ -237,6 +287,16 @@ pub async fn create_repository_fn(
 #[server(name = GetRepository, endpoint = "get_repository")]
 pub async fn get_repository_fn(namespace: String, name: String) -> Result<RepoDetail, AppError> {
     with_caller!(|state, caller| get_repository(&state, &caller, &namespace, &name).await)
+}
+
+/// Replaces a repository's overview (Markdown).
+#[server(name = SetOverview, endpoint = "set_overview")]
+pub async fn set_overview_fn(
+    namespace: String,
+    name: String,
+    overview: String,
+) -> Result<RepoDetail, AppError> {
+    with_caller!(|state, caller| set_overview(&state, &caller, &namespace, &name, &overview).await)
 }
 
 /// Points a tag at a digest.

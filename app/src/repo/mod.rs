@@ -106,10 +106,69 @@ pub struct RepoDetail {
     pub logo: LogoInfo,
     /// The server's clock when this was read (relative times on the page).
     pub now: Timestamp,
+    /// The overview as written (Markdown), for its editors.
+    #[serde(default)]
+    pub overview: String,
+    /// The overview rendered to sanitized HTML on the server.
+    #[serde(default)]
+    pub overview_html: String,
+}
+
+/// The longest overview a repository may have, in characters.
+pub const OVERVIEW_MAX: usize = 25_000;
+
+/// Checks an overview before it is saved (the editor and the server).
+pub fn validate_overview(text: &str) -> Result<(), String> {
+    let n = text.chars().count();
+    if n > OVERVIEW_MAX {
+        return Err(format!(
+            "The overview is {n} characters; the most is {OVERVIEW_MAX}."
+        ));
+    }
+    if text.contains('\0') {
+        return Err("The overview contains a NUL character.".into());
+    }
+    Ok(())
+}
+
+/// Renders Markdown (CommonMark with tables, strikethrough and task lists)
+/// to HTML and sanitizes it: no scripts, styles or event handlers; links get
+/// `rel="noopener noreferrer nofollow"`.
+#[cfg(feature = "ssr")]
+pub fn render_overview(markdown: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, Parser::new_ext(markdown, options));
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .clean(&out)
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn overviews_render_and_lose_anything_active() {
+        let html = super::render_overview(
+            "# Fluent Bit\n\nFast **logs**. [site](https://fluentbit.io)\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[x](javascript:alert(1))",
+        );
+        assert!(html.contains("<h1>Fluent Bit</h1>"), "{html}");
+        assert!(html.contains("<strong>logs</strong>"), "{html}");
+        assert!(
+            html.contains("rel=\"noopener noreferrer nofollow\""),
+            "{html}"
+        );
+        assert!(html.contains("<table>"), "{html}");
+        for bad in ["<script", "onerror", "javascript:"] {
+            assert!(!html.contains(bad), "{bad} in {html}");
+        }
+        assert!(super::validate_overview(&"a".repeat(super::OVERVIEW_MAX)).is_ok());
+        assert!(super::validate_overview(&"a".repeat(super::OVERVIEW_MAX + 1)).is_err());
+    }
+
     use super::*;
 
     #[test]

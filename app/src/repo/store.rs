@@ -41,3 +41,21 @@ pub async fn tags(tx: &mut Tx<'_>, repo: RepoId) -> Result<Vec<TagInfo>, sqlx::E
         })
         .collect())
 }
+
+/// The repository's overview (Markdown, as written).
+pub async fn overview(tx: &mut Tx<'_>, repo: RepoId) -> Result<String, sqlx::Error> {
+    let (o,): (String,) = sqlx::query_as("SELECT overview FROM repositories WHERE id = $1")
+        .bind(repo.0)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(o)
+}
+
+pub async fn set_overview(tx: &mut Tx<'_>, repo: RepoId, text: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE repositories SET overview = $1 WHERE id = $2")
+        .bind(text)
+        .bind(repo.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,11 +1,11 @@
 //! The repository page and the new-repository form.
 
-use super::api::{CreateRepository, PutTag};
+use super::api::{CreateRepository, PutTag, SetOverview};
 use crate::account::views::use_auth;
 use crate::domain::{Digest, RepoName, Rights, TagName};
 use crate::ui::{
-    ActionError, CopyButton, RelTime, RenewBanner, SignInFirst, SponsoredBadge, Visibility,
-    short_digest,
+    ActionError, CopyButton, FieldError, OtherError, RelTime, RenewBanner, SignInFirst,
+    SponsoredBadge, Visibility, short_digest,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,9 +23,16 @@ pub fn RepoPage() -> impl IntoView {
         )
     });
     let put_tag = ServerAction::<PutTag>::new();
+    let set_overview = ServerAction::<SetOverview>::new();
     let auth = crate::account::views::use_auth();
+    // Reload after a tag or overview change that landed.
+    let saved = Memo::new(move |prev: Option<&u32>| {
+        prev.copied().unwrap_or(0)
+            + u32::from(put_tag.value().with(|v| matches!(v, Some(Ok(_)))))
+            + u32::from(set_overview.value().with(|v| matches!(v, Some(Ok(_)))))
+    });
     let detail = Resource::new_blocking(
-        move || (key.get(), put_tag.version().get()),
+        move || (key.get(), saved.get()),
         |((ns, repo), _)| async move {
             crate::ui::with_page_status(super::api::get_repository_fn(ns, repo).await)
         },
@@ -75,6 +82,8 @@ pub fn RepoPage() -> impl IntoView {
                                 </div>
                             </div>
                         })}
+                        <Overview html=d.overview_html.clone() markdown=d.overview.clone() can_write=can_write
+                            namespace=d.namespace.clone() name=d.name.clone() action=set_overview/>
                         <h2>"Tags"</h2>
                         {if d.tags.is_empty() {
                             view! { <p class="muted">"No tags pushed yet."</p> }.into_any()
@@ -226,5 +235,43 @@ fn RepoSettings(namespace: String, name: String, scout: bool) -> impl IntoView {
             <h2>"Repository settings"</h2>
             <crate::scout::views::ScoutToggle namespace=namespace name=name enabled=scout/>
         </section>
+    }
+}
+
+/// The publisher's overview (rendered and sanitized on the server), and for
+/// writers an editor; an empty overview tells writers how to add one.
+#[component]
+fn Overview(
+    html: String,
+    markdown: String,
+    can_write: bool,
+    namespace: String,
+    name: String,
+    action: ServerAction<SetOverview>,
+) -> impl IntoView {
+    let empty = html.trim().is_empty();
+    let text = RwSignal::new(markdown);
+    let hint = move || super::validate_overview(&text.get()).err();
+    view! {
+        {(!empty).then(|| view! { <section class="panel overview" data-testid="overview" inner_html=html/> })}
+        {(empty && can_write).then(|| view! {
+            <p class="muted" data-testid="overview-empty">"No overview yet. Tell people what this image is, how to run it and where its source lives — Markdown works."</p>
+        })}
+        {can_write.then(|| view! {
+            <details class="panel" data-testid="overview-editor">
+                <summary>{if empty { "Write an overview" } else { "Edit the overview" }}</summary>
+                <ActionForm action=action>
+                    <input type="hidden" name="namespace" value=namespace/>
+                    <input type="hidden" name="name" value=name/>
+                    <label for="overview">"Overview (Markdown: headings, lists, links, code, tables)"</label>
+                    <textarea id="overview" name="overview" rows="10" aria-describedby="overview-error"
+                        prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    {move || hint().map(|m| view! { <p class="field-hint bad">{m}</p> })}
+                    <FieldError value=action.value() field="overview" id="overview-error".to_string()/>
+                    <OtherError value=action.value() fields=&["overview"]/>
+                    <button type="submit" data-testid="save-overview" disabled=move || hint().is_some()>"Save overview"</button>
+                </ActionForm>
+            </details>
+        })}
     }
 }
