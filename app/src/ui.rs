@@ -462,3 +462,23 @@ pub fn CopyButton(text: String, what: &'static str) -> impl IntoView {
         <span class="sr-only" aria-live="polite">{move || if copied.get() { format!("{what} copied") } else { String::new() }}</span>
     }
 }
+
+/// The error a server function sent back to a plain HTML form (no
+/// JavaScript): the server redirects to the form's page with `__path` (the
+/// function) and `__err` (the error, base64 JSON) in the query.
+pub fn url_error(path: &'static str) -> Memo<Option<AppError>> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| {
+        use base64::Engine;
+        let q = query.read();
+        if q.get("__path").as_deref() != Some(path) {
+            return None;
+        }
+        let raw = q.get("__err")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw.as_bytes())
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(raw.as_bytes()))
+            .ok()?;
+        serde_json::from_slice::<AppError>(&bytes).ok()
+    })
+}

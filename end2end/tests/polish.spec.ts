@@ -254,3 +254,21 @@ test("a publisher writes a Markdown overview; everyone reads it rendered, withou
   await expect(page.getByTestId("overview").locator("h2")).toHaveText("Fluentd");
   await expect(page.getByTestId("overview-editor")).toHaveCount(0);
 });
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+  test("sign-in explains a refusal, then lands where you were going", async ({ page }) => {
+    await page.goto("/signin?next=%2Fu%2Ffluentorg%2Fprogram");
+    await page.fill("#name", "alice");
+    await page.fill("#password", "not-her-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("action-error")).toContainText("user name or password");
+    await page.goto("/signin?next=%2Fu%2Ffluentorg%2Fprogram");
+    await page.fill("#name", "alice");
+    await page.fill("#password", "demo-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/u\/fluentorg\/program$/);
+    const who = await page.request.post("/api/whoami", { headers: { Origin: new URL(page.url()).origin } });
+    expect((await who.json()).name).toBe("alice");
+  });
+});

@@ -289,10 +289,44 @@ pub async fn sign_in_fn(name: String, password: String) -> Result<SessionUser, A
     let caller = crate::core::caller::current_caller().await?;
     let (user, secret) = sign_in(&state, &name, &password, caller.ip).await?;
     set_cookie(super::auth::session_cookie(&secret, &state.settings))?;
+    // A plain HTML form post (no JavaScript): go where the visitor was
+    // going (the form page's `?next=`), else home.
+    if let Some(to) = html_form_target() {
+        leptos_axum::redirect(&to);
+    }
     Ok(SessionUser {
         name: user.name,
         is_staff: user.is_staff,
     })
+}
+
+/// For a request from a plain HTML form (it accepts HTML, not JSON), where
+/// to send the browser after success: the `next` of the page the form was
+/// on, when it is a path on this site, else `/`.
+#[cfg(feature = "ssr")]
+fn html_form_target() -> Option<String> {
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    if !header(axum::http::header::ACCEPT).contains("text/html") {
+        return None;
+    }
+    let referer = header(axum::http::header::REFERER);
+    let next = referer
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "next")
+        .and_then(|(_, v)| percent_encoding::percent_decode_str(v).decode_utf8().ok())
+        .and_then(|v| crate::ui::safe_next(&v));
+    Some(next.unwrap_or_else(|| "/".to_string()))
 }
 
 /// Ends the current session.

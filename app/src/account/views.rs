@@ -59,12 +59,16 @@ pub fn NotificationBell() -> impl IntoView {
     // What the menu shows while open: the inbox as it was when opened, so
     // the new ones stay marked as new while the server records them read.
     let shown = RwSignal::new(None::<Result<Inbox, AppError>>);
+    // `try_` reads: during server rendering the top bar may be rendered a
+    // second time after the first render's signals were disposed.
     let unread = move || {
-        data.get()
+        data.try_get()
+            .flatten()
             .and_then(|r| r.ok())
             .map(|i| i.unread)
             .unwrap_or(0)
     };
+    let is_open = move || open.try_get().unwrap_or(false);
     let label = move || match unread() {
         0 => "Notifications".to_string(),
         1 => "Notifications, 1 unread".to_string(),
@@ -82,7 +86,7 @@ pub fn NotificationBell() -> impl IntoView {
     };
     view! {
         <div class="bell">
-            <button class="link bell-button" aria-label=label data-testid="bell" aria-expanded=move || open.get().to_string()
+            <button class="link bell-button" aria-label=label data-testid="bell" aria-expanded=move || is_open().to_string()
                 aria-controls="bell-menu" on:click=toggle>
                 <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                     <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>
@@ -90,7 +94,7 @@ pub fn NotificationBell() -> impl IntoView {
                 </svg>
                 <span class="count" aria-hidden="true" data-testid="unread-count" class:hidden=move || unread() == 0>{unread}</span>
             </button>
-            <div class="bell-menu" id="bell-menu" data-testid="bell-menu" class:hidden=move || !open.get()
+            <div class="bell-menu" id="bell-menu" data-testid="bell-menu" class:hidden=move || !is_open()
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { set_open.set(false) }>
                 <div class="bell-head">
                     <strong>"Notifications"</strong>
@@ -126,6 +130,7 @@ pub fn SignInPage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let next = next_param();
+    let no_js_error = crate::ui::url_error("/api/sign_in");
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             auth.changed();
@@ -143,6 +148,10 @@ pub fn SignInPage() -> impl IntoView {
             <label for="password">"Password"</label>
             <input id="password" type="password" name="password" autocomplete="current-password" required/>
             <ActionError value=action.value()/>
+            // Sent back by the server to a form posted without JavaScript.
+            {move || (action.value().get().is_none()).then(|| no_js_error.get()).flatten().map(|e| view! {
+                <p class="error-box" role="alert" data-testid="action-error">{e.message}</p>
+            })}
             <button type="submit">"Sign in"</button>
             <p class="muted">"New here? " <a href=move || next.get().map(|n| crate::ui::with_next("/signup", &n)).unwrap_or_else(|| "/signup".into())>"Create an account"</a></p>
         </ActionForm>
