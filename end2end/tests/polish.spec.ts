@@ -272,3 +272,18 @@ test.describe("without JavaScript", () => {
     expect((await who.json()).name).toBe("alice");
   });
 });
+
+test("empty states explain and lead on: no results, no repositories", async ({ page }) => {
+  await page.goto("/search?q=zzzznothing&image_filter=open_source");
+  await expect(page.getByTestId("no-results")).toContainText("No sponsored repository matches");
+  await page.getByTestId("drop-filter").click();
+  await expect(page).toHaveURL(/\/search\?q=zzzznothing$/);
+  await expect(page.getByTestId("no-results")).toContainText("Nothing matches");
+  await signIn(page, "carol");
+  await page.goto("/u/carol");
+  await expect(page.getByTestId("no-repos")).toContainText("No repositories yet");
+  await expect(page.getByTestId("no-repos").getByRole("link", { name: "New repository" })).toHaveAttribute("href", "/new?namespace=carol");
+  await page.context().clearCookies();
+  await page.goto("/u/carol");
+  await expect(page.getByTestId("no-repos")).toContainText("carol has no public repositories yet.");
+});

@@ -70,8 +70,17 @@ pub fn NamespacePage() -> impl IntoView {
                             })}
                         </div>
                         <h2>"Repositories"</h2>
-                        {if n.repositories.is_empty() {
-                            view! { <p class="muted">"No repositories to show yet."</p> }.into_any()
+                        {if n.repositories.is_empty() && is_owner {
+                            view! {
+                                <div class="panel empty" data-testid="no-repos">
+                                    <p><strong>"No repositories yet."</strong></p>
+                                    <p>"Create one with " <a href=format!("/new?namespace={}", n.name)>"New repository"</a>
+                                        ", then push an image to it with docker, podman or skopeo: the repository's page shows the exact "
+                                        <code>"docker push"</code>" command for this hub."</p>
+                                </div>
+                            }.into_any()
+                        } else if n.repositories.is_empty() {
+                            view! { <p class="muted" data-testid="no-repos">{format!("{} has no public repositories yet.", n.name)}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="repo-list" data-testid="repo-list">

@@ -72,6 +72,21 @@ pub fn SearchPage() -> impl IntoView {
                         <p class="muted" data-testid="result-count">{format!("{} result{}{}", page.total,
                             if page.total == 1 { "" } else { "s" },
                             if f { " · Sponsored OSS only" } else { "" })}</p>
+                        {(page.total == 0).then(|| if f {
+                            view! {
+                                <p class="panel empty" data-testid="no-results">
+                                    {format!("No sponsored repository matches “{q}”. ")}
+                                    <a href=url(&q, false, 1) data-testid="drop-filter">"Search all repositories instead"</a>
+                                </p>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <p class="panel empty" data-testid="no-results">
+                                    {format!("Nothing matches “{q}”. Try a shorter or different word, or browse ")}
+                                    <a href="/search?q=&image_filter=open_source">"the Sponsored OSS projects"</a>"."
+                                </p>
+                            }.into_any()
+                        })}
                         <ul class="repo-list" data-testid="search-results">
                             {page.results.into_iter().map(|r| view! { <RepoCard repo=r/> }).collect_view()}
                         </ul>
