@@ -88,3 +88,49 @@ app::both_backends! {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     }
 }
+
+app::both_backends! {
+    async fn search_counts_filters_and_pages_in_the_database(db: Db) {
+        let t = test_app(db.clone());
+        server::demo::seed(&db, common::T0).await.expect("seed");
+        // 5,100 public repositories in an unsponsored organization and 30 in
+        // the sponsored fluentorg, all matching "bulk" (more than the old
+        // 5,000-row cap).
+        let mut tx = db.begin().await.expect("tx");
+        let owner = app::account::store::insert_user(&mut tx, "bulkowner", "x", false, common::T0).await.expect("user");
+        let mass = app::org::store::insert_org(&mut tx, "massorg", owner, common::T0).await.expect("org");
+        for i in 0..5_100 {
+            app::core::catalog::insert_repo(&mut tx, mass, &format!("bulk-{i:04}"), "a bulk repository", false, common::T0).await.expect("repo");
+        }
+        let (fluent,): (i64,) = sqlx::query_as("SELECT id FROM namespaces WHERE name = 'fluentorg'").fetch_one(&mut *tx).await.expect("ns");
+        for i in 0..30 {
+            app::core::catalog::insert_repo(&mut tx, app::domain::ids::NamespaceId(fluent), &format!("bulk-s{i:02}"), "sponsored bulk", false, common::T0).await.expect("repo");
+        }
+        tx.commit().await.expect("commit");
+
+        let r = t.server_fn("search", None, &[("q", "bulk")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let j = r.json();
+        assert_eq!(j["total"], 5_130, "{}", &r.body[..200.min(r.body.len())]);
+        assert_eq!(j["pages"], 257);
+        // Equal relevance: sponsored first.
+        assert_eq!(j["results"][0]["namespace"], "fluentorg");
+        assert_eq!(j["results"][0]["sponsored"], true);
+        // The last page holds the remainder; a page past the end shows the last.
+        let r = t.server_fn("search", None, &[("q", "bulk"), ("page", "257")]).await;
+        assert_eq!(r.json()["results"].as_array().map(Vec::len), Some(10));
+        let r = t.server_fn("search", None, &[("q", "bulk"), ("page", "999")]).await;
+        assert_eq!(r.json()["page"], 257);
+        assert_eq!(r.json()["results"].as_array().map(Vec::len), Some(10));
+        // The Sponsored OSS filter applies in the query: right total, right pages.
+        let r = t.server_fn("search", None, &[("q", "bulk"), ("open_source_only", "true"), ("page", "2")]).await;
+        let j = r.json();
+        assert_eq!(j["total"], 30, "{}", r.body);
+        assert_eq!(j["pages"], 2);
+        assert_eq!(j["results"].as_array().map(Vec::len), Some(10));
+        assert!(j["results"].as_array().expect("list").iter().all(|h| h["sponsored"] == true));
+        // An exact name comes first.
+        let r = t.server_fn("search", None, &[("q", "bulk-4242")]).await;
+        assert_eq!(r.json()["results"][0]["name"], "bulk-4242", "{}", r.body);
+    }
+}
