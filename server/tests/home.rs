@@ -17,14 +17,7 @@ async fn demo_session(t: &TestApp, name: &str) -> String {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "sign_in {name}: {}", r.body);
-    let c = r
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("hub_session="))
-        .expect("session cookie");
-    format!("cookie:{}", c.split(';').next().unwrap_or(""))
+    common::session_of(&r)
 }
 
 app::both_backends! {

@@ -4,7 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, test_app};
+use common::{TestApp, session_of, test_app};
 use serde_json::json;
 
 const PW: &str = "s3cret-password";
@@ -17,18 +17,6 @@ async fn sign_up(t: &TestApp, name: &str) -> String {
         .await;
     assert_eq!(r.status, StatusCode::OK, "sign_up {name}: {}", r.body);
     session_of(&r)
-}
-
-fn session_of(r: &common::Resp) -> String {
-    let c = r
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("hub_session="))
-        .unwrap_or_else(|| panic!("no session cookie in {:?}", r.headers));
-    assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax"), "{c}");
-    format!("cookie:{}", c.split(';').next().unwrap_or(""))
 }
 
 async fn count(t: &TestApp, table: &str) -> i64 {

@@ -184,3 +184,17 @@ pub async fn user_with_token(t: &TestApp, name: &str, staff: bool) -> String {
         .expect("token")
         .secret
 }
+
+/// The session cookie a sign-in or sign-up answer set, as `cookie:<name=value>`
+/// (the form the request helpers take); checks it is HttpOnly and SameSite=Lax.
+pub fn session_of(r: &Resp) -> String {
+    let c = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hub_session="))
+        .unwrap_or_else(|| panic!("no session cookie in {:?}", r.headers));
+    assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax"), "{c}");
+    format!("cookie:{}", c.split(';').next().unwrap_or(""))
+}
