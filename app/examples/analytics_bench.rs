@@ -144,6 +144,7 @@ async fn main() {
     let scope = Scope::Namespace {
         id: ns.0,
         repositories: targets.iter().map(|t| t.repository.0).collect(),
+        all: true,
     };
     let mut times = Vec::new();
     for _ in 0..21 {

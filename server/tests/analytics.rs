@@ -417,3 +417,127 @@ app::both_backends! {
         assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY || r.status == StatusCode::FORBIDDEN, "{}", r.body);
     }
 }
+
+type Cells = std::collections::BTreeMap<(i64, i64, String, String), i64>;
+
+/// The dashboard's busiest-`k` series recomputed from the raw events: keys
+/// ranked by pulls (then key, then repository), their daily series per
+/// action, and the rest summed per day and action under repository 0.
+async fn top_from_raw(t: &TestApp, a: i64, b: i64, column: &str, k: usize) -> Cells {
+    let span = format!("at >= {} AND at < {}", a * DAY_MS, (b + 1) * DAY_MS);
+    let mut ranked: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT repository_id, COALESCE({column}, '') AS k, COUNT(*) FROM pull_events WHERE {span} GROUP BY repository_id, k"
+    )))
+    .fetch_all(&t.state.db.pool)
+    .await
+    .expect("ranking");
+    ranked.sort_by(|x, y| {
+        y.2.cmp(&x.2)
+            .then_with(|| x.1.cmp(&y.1))
+            .then_with(|| x.0.cmp(&y.0))
+    });
+    let all = ranked.len() <= k;
+    let top: std::collections::HashSet<(i64, String)> =
+        ranked.into_iter().take(k).map(|r| (r.0, r.1)).collect();
+    let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT repository_id, at / {DAY_MS} AS d, COALESCE({column}, '') AS k, action, COUNT(*) FROM pull_events
+         WHERE {span} GROUP BY repository_id, d, k, action"
+    )))
+    .fetch_all(&t.state.db.pool)
+    .await
+    .expect("series");
+    let mut out = Cells::new();
+    for (repo, day, key, action, n) in rows {
+        if top.contains(&(repo, key.clone())) {
+            *out.entry((repo, day, key, action)).or_default() += n;
+        } else if !all {
+            *out.entry((0, day, String::new(), action)).or_default() += n;
+        }
+    }
+    out
+}
+
+fn cells(rows: Vec<app::analytics::store::DayRow>) -> Cells {
+    let mut out = Cells::new();
+    for r in rows {
+        *out.entry((r.repository_id, r.day, r.key, r.action.as_str().to_string()))
+            .or_default() += r.pulls;
+    }
+    out.retain(|_, n| *n != 0);
+    out
+}
+
+app::both_backends! {
+    async fn namespace_rollups_answer_as_the_raw_events_do(db: Db) {
+        use app::analytics::store::{self, Scope};
+        use app::domain::pulls::{GroupBy, Span};
+        let h = hub(db).await;
+        let now = h.t.clock.now();
+        let events = synthetic::events(&targets(&h), now, 60, 40, 17);
+        for chunk in events.chunks(700) {
+            ingest(&h.t.state.db, &h.t.state.geo, chunk).await.expect("ingest");
+        }
+        let repos: Vec<i64> = h.repos.iter().map(|r| r.0).collect();
+        let whole = Scope::Namespace { id: h.ns.0, repositories: repos.clone(), all: true };
+        let some = Scope::Namespace { id: h.ns.0, repositories: repos.clone(), all: false };
+        let first = Scope::Namespace { id: h.ns.0, repositories: vec![repos[0]], all: false };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let today = day_of_millis(now.0);
+        // Random spans, so whole weeks and edge days of every shape occur.
+        for i in 0..10 {
+            let a = rng.random_range(today - 62..=today);
+            let b = if i == 0 { today } else { rng.random_range(a..=today) };
+            let span = Span { from: a, to: b };
+            for (by, column) in [(GroupBy::Tag, "tag"), (GroupBy::Digest, "digest")] {
+                // The ranking's totals (whole weeks plus edge days) are exact.
+                let raw: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT repository_id, COALESCE({column}, '') AS k, COUNT(*) FROM pull_events
+                     WHERE at >= {} AND at < {} GROUP BY repository_id, k", a * DAY_MS, (b + 1) * DAY_MS)))
+                    .fetch_all(&h.t.state.db.pool).await.expect("raw totals");
+                let raw: std::collections::HashMap<(i64, String), i64> =
+                    raw.into_iter().map(|(r, k, n)| ((r, k), n)).collect();
+                let mut tx = h.t.state.db.begin().await.expect("tx");
+                let mut totals = store::key_totals(&mut tx, h.ns.0, &repos, true, span, column).await.expect("totals");
+                tx.commit().await.expect("commit");
+                totals.retain(|_, n| *n != 0);
+                assert_eq!(totals, raw, "key totals, {column}, {a}..{b}");
+                for k in [3, 100] {
+                    let oracle = top_from_raw(&h.t, a, b, column, k).await;
+                    let mut tx = h.t.state.db.begin().await.expect("tx");
+                    let w = store::daily_top(&mut tx, &whole, span, by, k).await.expect("whole");
+                    let s = store::daily_top(&mut tx, &some, span, by, k).await.expect("some");
+                    tx.commit().await.expect("commit");
+                    assert_eq!(cells(w), oracle, "namespace rollups, {column}, k={k}, {a}..{b}");
+                    assert_eq!(cells(s), oracle, "per-repository rollups, {column}, k={k}, {a}..{b}");
+                }
+            }
+            // Breakdowns and unique addresses: the namespace's rows equal the
+            // per-repository ones summed, and one repository's are its own.
+            let mut tx = h.t.state.db.begin().await.expect("tx");
+            let sum = |rows: Vec<store::BreakdownRow>| {
+                let mut m: std::collections::BTreeMap<_, i64> = std::collections::BTreeMap::new();
+                for r in rows {
+                    *m.entry((r.dimension, r.value, r.action.as_str().to_string())).or_default() += r.pulls;
+                }
+                m
+            };
+            let w = sum(store::breakdowns(&mut tx, &whole, span).await.expect("b"));
+            let s = sum(store::breakdowns(&mut tx, &some, span).await.expect("b"));
+            assert_eq!(w, s, "breakdowns {a}..{b}");
+            let raw_countries = scalar(&h.t, &format!(
+                "SELECT COUNT(*) FROM pull_events WHERE at >= {} AND at < {}", a * DAY_MS, (b + 1) * DAY_MS)).await;
+            let countries: i64 = w.iter().filter(|(k, _)| k.0 == "country").map(|(_, n)| *n).sum();
+            assert_eq!(countries, raw_countries, "breakdown totals {a}..{b}");
+            let addresses = |rows: Vec<store::UniqueRow>| rows.iter().map(|u| u.addresses).sum::<i64>();
+            let w = addresses(store::uniques(&mut tx, &whole, span, None).await.expect("u"));
+            let f = addresses(store::uniques(&mut tx, &first, span, None).await.expect("u"));
+            let r0 = addresses(store::uniques(&mut tx, &Scope::Repository(repos[0]), span, None).await.expect("u"));
+            tx.commit().await.expect("commit");
+            let distinct = scalar(&h.t, &format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (SELECT COUNT(DISTINCT ip_hash) AS n FROM pull_uniques
+                 WHERE day BETWEEN {a} AND {b} GROUP BY repository_id, day) AS x")).await;
+            assert_eq!(w, distinct, "unique addresses {a}..{b}");
+            assert_eq!(f, r0, "one repository's unique addresses {a}..{b}");
+        }
+    }
+}

@@ -80,10 +80,18 @@ mod service {
                 repos.retain(|k, _| *k == id);
                 Scope::Repository(id)
             }
-            None => Scope::Namespace {
-                id: ns.id,
-                repositories: repos.keys().copied().collect(),
-            },
+            None => {
+                let (count,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM repositories WHERE namespace_id = $1")
+                        .bind(ns.id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                Scope::Namespace {
+                    id: ns.id,
+                    repositories: repos.keys().copied().collect(),
+                    all: count == repos.len() as i64,
+                }
+            }
         };
         let member = match caller.user_id() {
             Some(u) => caller.require_scope(Rights::Read).is_ok() && belongs_to(tx, &ns, u).await?,
@@ -206,14 +214,13 @@ mod service {
             }
         }
         let mut dims: HashMap<String, BTreeMap<String, Counts>> = HashMap::new();
+        // The store reads only the scope's repositories.
         for r in store::breakdowns(&mut tx, &a.scope, span).await? {
-            if a.repos.contains_key(&r.repository_id) {
-                dims.entry(r.dimension)
-                    .or_default()
-                    .entry(r.value)
-                    .or_default()
-                    .add(r.action, r.pulls.max(0) as u64);
-            }
+            dims.entry(r.dimension)
+                .or_default()
+                .entry(r.value)
+                .or_default()
+                .add(r.action, r.pulls.max(0) as u64);
         }
         let sorted = |m: Option<BTreeMap<String, Counts>>| {
             let mut v: Vec<(String, Counts)> = m.unwrap_or_default().into_iter().collect();
@@ -225,9 +232,7 @@ mod service {
         out.tools = sorted(dims.remove("tool"));
         let mut days: BTreeMap<Day, u64> = BTreeMap::new();
         for u in store::uniques(&mut tx, &a.scope, span, None).await? {
-            if a.repos.contains_key(&u.repository_id) {
-                *days.entry(u.day).or_default() += u.addresses.max(0) as u64;
-            }
+            *days.entry(u.day).or_default() += u.addresses.max(0) as u64;
         }
         out.unique_ips = days.into_iter().collect();
         tx.commit().await?;

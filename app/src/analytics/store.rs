@@ -2,14 +2,21 @@
 //! (the raw export, streamed). Writes go through `core::events::ingest`.
 
 use crate::db::{Db, Tx};
-use crate::domain::pulls::{Action, Day, GroupBy, Span};
+use crate::domain::pulls::{Action, Day, Granularity, GroupBy, Span};
 use futures::StreamExt;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Whose numbers: a namespace's repositories (the ones the caller may
 /// read), or one repository.
 #[derive(Debug, Clone)]
 pub enum Scope {
-    Namespace { id: i64, repositories: Vec<i64> },
+    /// `all`: the caller may read every repository of the namespace, so the
+    /// namespace-level rollups (migration 0009) answer without a filter.
+    Namespace {
+        id: i64,
+        repositories: Vec<i64>,
+        all: bool,
+    },
     Repository(i64),
 }
 
@@ -17,7 +24,9 @@ impl Scope {
     /// The rollups' filter: their primary keys start with the repository.
     fn filter(&self) -> (String, i64) {
         match self {
-            Scope::Namespace { id, repositories } => {
+            Scope::Namespace {
+                id, repositories, ..
+            } => {
                 let list = repositories
                     .iter()
                     .map(i64::to_string)
@@ -110,6 +119,14 @@ pub async fn daily_top(
     by: GroupBy,
     k: usize,
 ) -> Result<Vec<DayRow>, sqlx::Error> {
+    if let Scope::Namespace {
+        id,
+        repositories,
+        all,
+    } = scope
+    {
+        return namespace_top(tx, *id, repositories, *all, span, by, k).await;
+    }
     let key = if by == GroupBy::Digest {
         "digest"
     } else {
@@ -167,6 +184,193 @@ pub async fn daily_top(
     Ok(out)
 }
 
+/// The repository filter of the namespace-level rollups: none when the
+/// caller reads every repository.
+fn repo_filter(repositories: &[i64], all: bool) -> String {
+    if all {
+        return String::new();
+    }
+    let list = repositories
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        " AND repository_id IN ({})",
+        if list.is_empty() { "NULL".into() } else { list }
+    )
+}
+
+/// Each tag's (`kind` "tag") or digest's pulls over the span, every action,
+/// from the namespace-level rollups: weekly totals for the whole weeks inside
+/// the span and daily totals for the days at its edges.
+pub async fn key_totals(
+    tx: &mut Tx<'_>,
+    ns: i64,
+    repositories: &[i64],
+    all: bool,
+    span: Span,
+    kind: &str,
+) -> Result<HashMap<(i64, String), i64>, sqlx::Error> {
+    let kind = if kind == "digest" { "digest" } else { "tag" };
+    let repos = repo_filter(repositories, all);
+    // Whole weeks inside the span, and the edge days outside them.
+    let first_week = Granularity::Week.start(span.from + 6);
+    let last_week = Granularity::Week.start(span.to + 1) - 7;
+    let mut ranges = Vec::new();
+    if first_week <= last_week {
+        ranges.push(("pull_ns_week_keys", "week", first_week, last_week));
+        if span.from < first_week {
+            ranges.push(("pull_ns_keys", "day", span.from, first_week - 1));
+        }
+        if last_week + 6 < span.to {
+            ranges.push(("pull_ns_keys", "day", last_week + 7, span.to));
+        }
+    } else {
+        ranges.push(("pull_ns_keys", "day", span.from, span.to));
+    }
+    let mut totals: HashMap<(i64, String), i64> = HashMap::new();
+    for (table, col, a, b) in ranges {
+        let rows: Vec<KeyTotal> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT repository_id, key, CAST(SUM(pulls) AS BIGINT) AS pulls FROM {table}
+             WHERE namespace_id = $1 AND kind = '{kind}' AND {col} BETWEEN $2 AND $3{repos}
+             GROUP BY repository_id, key"
+        )))
+        .bind(ns)
+        .bind(a)
+        .bind(b)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in rows {
+            *totals.entry((r.repository_id, r.key)).or_default() += r.pulls;
+        }
+    }
+    Ok(totals)
+}
+
+/// `daily_top` for a namespace, from the namespace-level rollups: the
+/// busiest keys of the span are ranked from weekly totals for the whole
+/// weeks inside it and daily totals for the days at its edges; their series
+/// come from the daily rollups of those repositories only; "Other" is the
+/// namespace's day totals minus those series.
+async fn namespace_top(
+    tx: &mut Tx<'_>,
+    ns: i64,
+    repositories: &[i64],
+    all: bool,
+    span: Span,
+    by: GroupBy,
+    k: usize,
+) -> Result<Vec<DayRow>, sqlx::Error> {
+    let (kind, column) = if by == GroupBy::Digest {
+        ("digest", "digest")
+    } else {
+        ("tag", "tag")
+    };
+    let totals = key_totals(tx, ns, repositories, all, span, kind).await?;
+    let mut ranked: Vec<((i64, String), i64)> = totals.into_iter().filter(|t| t.1 > 0).collect();
+    ranked.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.1.cmp(&b.0.1))
+            .then_with(|| a.0.0.cmp(&b.0.0))
+    });
+    let everything = ranked.len() <= k;
+    ranked.truncate(k);
+    let top: HashSet<(i64, String)> = ranked.into_iter().map(|t| t.0).collect();
+    let mut out = Vec::new();
+    if !top.is_empty() {
+        let top_repos: BTreeSet<i64> = top.iter().map(|t| t.0).collect();
+        let list = top_repos
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let keys: BTreeSet<&str> = top.iter().map(|t| t.1.as_str()).collect();
+        let placeholders = (0..keys.len())
+            .map(|i| format!("${}", 4 + i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT repository_id, day, {column} AS key, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+             FROM pull_daily WHERE repository_id IN ({list}) AND namespace_id = $1
+               AND day BETWEEN $2 AND $3 AND {column} IN ({placeholders})
+             GROUP BY repository_id, day, {column}, action"
+        );
+        let mut q = sqlx::query_as::<_, DayRow>(sqlx::AssertSqlSafe(sql))
+            .bind(ns)
+            .bind(span.from)
+            .bind(span.to);
+        for key in &keys {
+            q = q.bind(key.to_string());
+        }
+        out = q
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .filter(|r| top.contains(&(r.repository_id, r.key.clone())))
+            .collect();
+    }
+    if everything {
+        return Ok(out);
+    }
+    // Everything else: the day totals less the busiest keys' series.
+    let mut rest: BTreeMap<(Day, Action), i64> = BTreeMap::new();
+    if all {
+        let days: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT day, action, CAST(SUM(pulls) AS BIGINT) FROM pull_ns_days
+             WHERE namespace_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day, action",
+        )
+        .bind(ns)
+        .bind(span.from)
+        .bind(span.to)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (day, action, n) in days {
+            if let Ok(a) = Action::parse(&action) {
+                *rest.entry((day, a)).or_default() += n;
+            }
+        }
+    } else {
+        let (filter, id) = scope_filter(repositories, ns);
+        let rows: Vec<DayRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT 0 AS repository_id, day, '' AS key, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+             FROM pull_daily WHERE {filter} AND day BETWEEN $2 AND $3 GROUP BY day, action"
+        )))
+        .bind(id)
+        .bind(span.from)
+        .bind(span.to)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in rows {
+            *rest.entry((r.day, r.action)).or_default() += r.pulls;
+        }
+    }
+    for r in &out {
+        *rest.entry((r.day, r.action)).or_default() -= r.pulls;
+    }
+    out.extend(
+        rest.into_iter()
+            .filter(|r| r.1 > 0)
+            .map(|((day, action), pulls)| DayRow {
+                repository_id: 0,
+                day,
+                key: String::new(),
+                action,
+                pulls,
+            }),
+    );
+    Ok(out)
+}
+
+fn scope_filter(repositories: &[i64], ns: i64) -> (String, i64) {
+    Scope::Namespace {
+        id: ns,
+        repositories: repositories.to_vec(),
+        all: false,
+    }
+    .filter()
+}
+
 /// Span totals of one breakdown value.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BreakdownRow {
@@ -184,6 +388,19 @@ pub async fn breakdowns(
     scope: &Scope,
     span: Span,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
+    if let Scope::Namespace { id, all: true, .. } = scope {
+        // Summed over the namespace's repositories (`repository_id` 0).
+        return sqlx::query_as(
+            "SELECT 0 AS repository_id, dimension, value, action, CAST(SUM(pulls) AS BIGINT) AS pulls
+             FROM pull_ns_breakdowns WHERE namespace_id = $1 AND day BETWEEN $2 AND $3
+             GROUP BY dimension, value, action",
+        )
+        .bind(*id)
+        .bind(span.from)
+        .bind(span.to)
+        .fetch_all(&mut **tx)
+        .await;
+    }
     let (filter, id) = scope.filter();
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT repository_id, dimension, value, action, CAST(SUM(pulls) AS BIGINT) AS pulls
@@ -212,6 +429,27 @@ pub async fn uniques(
     span: Span,
     by: Option<GroupBy>,
 ) -> Result<Vec<UniqueRow>, sqlx::Error> {
+    if let (
+        Scope::Namespace {
+            id,
+            repositories,
+            all,
+        },
+        None,
+    ) = (scope, by)
+    {
+        // Each repository's distinct addresses per day, counted at ingest.
+        let repos = repo_filter(repositories, *all);
+        return sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT repository_id, day, '' AS key, addresses FROM pull_ns_addresses
+             WHERE namespace_id = $1 AND day BETWEEN $2 AND $3{repos}"
+        )))
+        .bind(*id)
+        .bind(span.from)
+        .bind(span.to)
+        .fetch_all(&mut **tx)
+        .await;
+    }
     let (filter, id) = scope.filter();
     let key = match by {
         Some(GroupBy::Tag) => "tag",

@@ -25,7 +25,7 @@ use crate::db::{Backend, Db, Tx};
 use crate::domain::Timestamp;
 use crate::domain::agent;
 use crate::domain::ids::{NamespaceId, RepoId};
-use crate::domain::pulls::{Action, Day, day_of_millis};
+use crate::domain::pulls::{Action, Day, Granularity, day_of_millis};
 use serde::Serialize;
 use sha2::Digest as _;
 use sqlx::Row;
@@ -245,6 +245,77 @@ const UNIQUES: Bulk = Bulk {
     tail: "ON CONFLICT (repository_id, day, tag, digest, ip_hash) DO NOTHING",
 };
 
+const NS_KEYS: Bulk = Bulk {
+    table: "pull_ns_keys",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("day", "bigint"),
+        ("kind", "text"),
+        ("repository_id", "bigint"),
+        ("key", "text"),
+        ("pulls", "bigint"),
+    ],
+    tail: "ON CONFLICT (namespace_id, kind, day, repository_id, key) DO UPDATE SET pulls = pull_ns_keys.pulls + excluded.pulls",
+};
+
+const NS_WEEK_KEYS: Bulk = Bulk {
+    table: "pull_ns_week_keys",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("week", "bigint"),
+        ("kind", "text"),
+        ("repository_id", "bigint"),
+        ("key", "text"),
+        ("pulls", "bigint"),
+    ],
+    tail: "ON CONFLICT (namespace_id, kind, week, repository_id, key) DO UPDATE SET pulls = pull_ns_week_keys.pulls + excluded.pulls",
+};
+
+const NS_DAYS: Bulk = Bulk {
+    table: "pull_ns_days",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("day", "bigint"),
+        ("action", "text"),
+        ("pulls", "bigint"),
+    ],
+    tail: "ON CONFLICT (namespace_id, day, action) DO UPDATE SET pulls = pull_ns_days.pulls + excluded.pulls",
+};
+
+const NS_BREAKDOWNS: Bulk = Bulk {
+    table: "pull_ns_breakdowns",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("day", "bigint"),
+        ("dimension", "text"),
+        ("value", "text"),
+        ("action", "text"),
+        ("pulls", "bigint"),
+    ],
+    tail: "ON CONFLICT (namespace_id, day, dimension, value, action) DO UPDATE SET pulls = pull_ns_breakdowns.pulls + excluded.pulls",
+};
+
+const DAY_IPS: Bulk = Bulk {
+    table: "pull_day_ips",
+    cols: &[
+        ("repository_id", "bigint"),
+        ("day", "bigint"),
+        ("ip_hash", "bigint"),
+    ],
+    tail: "ON CONFLICT (repository_id, day, ip_hash) DO NOTHING RETURNING repository_id, day",
+};
+
+const NS_ADDRESSES: Bulk = Bulk {
+    table: "pull_ns_addresses",
+    cols: &[
+        ("namespace_id", "bigint"),
+        ("day", "bigint"),
+        ("repository_id", "bigint"),
+        ("addresses", "bigint"),
+    ],
+    tail: "ON CONFLICT (namespace_id, day, repository_id) DO UPDATE SET addresses = pull_ns_addresses.addresses + excluded.addresses",
+};
+
 #[derive(Serialize)]
 struct RawRow<'a> {
     at: i64,
@@ -428,6 +499,12 @@ async fn rollups(
     let mut uniques: BTreeSet<(i64, i64, Day, &str, &str, i64)> = BTreeSet::new();
     let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
     let mut pulled: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    // The namespace-level rollups (see migration 0009).
+    let mut ns_keys: BTreeMap<(i64, Day, &str, i64, &str), i64> = BTreeMap::new();
+    let mut ns_days: BTreeMap<(i64, Day, &str), i64> = BTreeMap::new();
+    let mut ns_breakdowns: BTreeMap<(i64, Day, &str, &str, &str), i64> = BTreeMap::new();
+    let mut day_ips: BTreeSet<(i64, Day, i64)> = BTreeSet::new();
+    let mut ns_of: HashMap<i64, i64> = HashMap::new();
     for d in stored {
         let e = d.e;
         let tag = e.tag.as_deref().unwrap_or("");
@@ -444,6 +521,24 @@ async fn rollups(
             .entry((key, d.country.as_str(), d.host.as_str(), d.tool))
             .or_default() += 1;
         *daily.entry(key).or_default() += 1;
+        let ns = e.namespace.0;
+        ns_of.insert(e.repository.0, ns);
+        *ns_keys
+            .entry((ns, d.day, "tag", e.repository.0, tag))
+            .or_default() += 1;
+        *ns_keys
+            .entry((ns, d.day, "digest", e.repository.0, e.digest.as_str()))
+            .or_default() += 1;
+        *ns_days.entry((ns, d.day, action)).or_default() += 1;
+        for (dim, value) in [
+            ("country", d.country.as_str()),
+            ("host", d.host.as_str()),
+            ("tool", d.tool),
+        ] {
+            *ns_breakdowns
+                .entry((ns, d.day, dim, value, action))
+                .or_default() += 1;
+        }
         for (dim, value) in [
             ("country", d.country.as_str()),
             ("host", d.host.as_str()),
@@ -454,6 +549,7 @@ async fn rollups(
                 .or_default() += 1;
         }
         if let Some(h) = d.ip_hash {
+            day_ips.insert((e.repository.0, d.day, h));
             uniques.insert((
                 e.namespace.0,
                 e.repository.0,
@@ -505,6 +601,16 @@ async fn rollups(
             .collect();
         bulk(tx, backend, &UNIQUES, json(&rows)).await?;
     }
+    namespace_rollups(
+        tx,
+        backend,
+        &ns_keys,
+        &ns_days,
+        &ns_breakdowns,
+        &day_ips,
+        &ns_of,
+    )
+    .await?;
     // The repository's lifetime pull count (GETs) and each tag's last pull:
     // one statement each per batch, whatever the number of repositories and tags.
     if !counts.is_empty() {
@@ -553,6 +659,82 @@ async fn rollups(
             .execute(&mut **tx)
             .await?;
     }
+    Ok(())
+}
+
+/// Adds a batch to the namespace-level rollups: keys per day and per week,
+/// day totals, breakdowns, and each repository's new distinct addresses.
+async fn namespace_rollups(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    keys: &BTreeMap<(i64, Day, &str, i64, &str), i64>,
+    days: &BTreeMap<(i64, Day, &str), i64>,
+    breakdowns: &BTreeMap<(i64, Day, &str, &str, &str), i64>,
+    day_ips: &BTreeSet<(i64, Day, i64)>,
+    ns_of: &HashMap<i64, i64>,
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|((ns, day, kind, repo, key), n)| {
+            serde_json::json!({"namespace_id": ns, "day": day, "kind": kind,
+                "repository_id": repo, "key": key, "pulls": n})
+        })
+        .collect();
+    bulk(tx, backend, &NS_KEYS, json(&rows)).await?;
+    let mut weeks: BTreeMap<(i64, Day, &str, i64, &str), i64> = BTreeMap::new();
+    for ((ns, day, kind, repo, key), n) in keys {
+        *weeks
+            .entry((*ns, Granularity::Week.start(*day), kind, *repo, key))
+            .or_default() += n;
+    }
+    let rows: Vec<serde_json::Value> = weeks
+        .iter()
+        .map(|((ns, week, kind, repo, key), n)| {
+            serde_json::json!({"namespace_id": ns, "week": week, "kind": kind,
+                "repository_id": repo, "key": key, "pulls": n})
+        })
+        .collect();
+    bulk(tx, backend, &NS_WEEK_KEYS, json(&rows)).await?;
+    let rows: Vec<serde_json::Value> = days
+        .iter()
+        .map(|((ns, day, action), n)| {
+            serde_json::json!({"namespace_id": ns, "day": day, "action": action, "pulls": n})
+        })
+        .collect();
+    bulk(tx, backend, &NS_DAYS, json(&rows)).await?;
+    let rows: Vec<serde_json::Value> = breakdowns
+        .iter()
+        .map(|((ns, day, dim, value, action), n)| {
+            serde_json::json!({"namespace_id": ns, "day": day, "dimension": dim,
+                "value": value, "action": action, "pulls": n})
+        })
+        .collect();
+    bulk(tx, backend, &NS_BREAKDOWNS, json(&rows)).await?;
+    if day_ips.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = day_ips
+        .iter()
+        .map(|(repo, day, h)| serde_json::json!({"repository_id": repo, "day": day, "ip_hash": h}))
+        .collect();
+    // Only the addresses first seen now (RETURNING) add to the counts.
+    let mut fresh: BTreeMap<(i64, Day, i64), i64> = BTreeMap::new();
+    for r in bulk(tx, backend, &DAY_IPS, json(&rows)).await? {
+        let repo: i64 = r.try_get(0)?;
+        let day: Day = r.try_get(1)?;
+        let ns = ns_of.get(&repo).copied().unwrap_or_default();
+        *fresh.entry((ns, day, repo)).or_default() += 1;
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = fresh
+        .iter()
+        .map(|((ns, day, repo), n)| {
+            serde_json::json!({"namespace_id": ns, "day": day, "repository_id": repo, "addresses": n})
+        })
+        .collect();
+    bulk(tx, backend, &NS_ADDRESSES, json(&rows)).await?;
     Ok(())
 }
 
