@@ -57,10 +57,22 @@ impl Db {
             .max_connections(max)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        use sqlx::Executor;
-                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+                    use sqlx::Executor;
+                    match backend {
+                        // WAL with synchronous = FULL: a commit is on disk
+                        // (the WAL fsynced) before it is acknowledged, so an
+                        // answered write survives a crash or a power cut.
+                        Backend::Sqlite => {
+                            conn.execute(
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
+                            )
                             .await?;
+                        }
+                        // Whatever the server's default: a commit returns only
+                        // once its WAL record is flushed.
+                        Backend::Postgres => {
+                            conn.execute("SET synchronous_commit = on").await?;
+                        }
                     }
                     Ok(())
                 })
@@ -84,6 +96,28 @@ impl Db {
             Backend::Postgres => &POSTGRES,
         };
         m.run(&self.pool).await.map_err(DbError::Migrate)
+    }
+
+    /// The versions of this build's migrations that the database has not
+    /// applied successfully (empty: the schema is current). An error means
+    /// the database did not answer, or has no migration table at all.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, sqlx::Error> {
+        use sqlx::Row;
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        };
+        let applied: std::collections::HashSet<i64> =
+            sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>(0))
+                .collect::<Result<_, _>>()?;
+        Ok(m.iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .map(|m| m.version)
+            .collect())
     }
 
     /// Starts a transaction.

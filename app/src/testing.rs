@@ -12,6 +12,8 @@ use crate::db::{Backend, Db};
 /// A database that lives as long as the test (temp file or throw-away PG database).
 pub struct TestDb {
     pub db: Db,
+    /// The database's URL, for a server process started by a test.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_name: Option<String>,
 }
@@ -33,6 +35,7 @@ impl TestDb {
                 db.migrate().await.expect("migrate sqlite");
                 TestDb {
                     db,
+                    url,
                     _dir: Some(dir),
                     pg_name: None,
                 }
@@ -59,12 +62,12 @@ impl TestDb {
                     .expect("create test database");
                 admin_db.pool.close().await;
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-                let db = Db::connect(&format!("{base}/{name}"))
-                    .await
-                    .expect("connect test database");
+                let url = format!("{base}/{name}");
+                let db = Db::connect(&url).await.expect("connect test database");
                 db.migrate().await.expect("migrate postgres");
                 TestDb {
                     db,
+                    url,
                     _dir: None,
                     pg_name: Some(name),
                 }

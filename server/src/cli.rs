@@ -39,6 +39,13 @@ pub enum Command {
         #[command(subcommand)]
         action: DemoAction,
     },
+    /// Copy the SQLite database to FILE, consistently, while the server may
+    /// be running (PostgreSQL: use pg_dump; see docs/OPERATIONS.md).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +191,11 @@ pub async fn run(cli: Cli) -> CliResult {
             println!("{}", t.secret);
             Ok(())
         }
+        Command::Backup { to } => {
+            let report = crate::backup::backup(&config, &to).await?;
+            println!("{report}");
+            Ok(())
+        }
         Command::Demo {
             action: DemoAction::Seed,
         } => {
@@ -228,8 +240,11 @@ fn blob_store(config: &Config) -> Result<Arc<dyn object_store::ObjectStore>, Str
     Ok(Arc::new(store))
 }
 
-async fn serve(config: Config) -> CliResult {
-    let db = open_db(&config).await?;
+/// The state `serve` runs with: the database opened and migrated (demo data
+/// seeded when asked), the site, blob storage, the token secret, Redis for
+/// pull limits and the analytics' address data, all from `config`.
+pub async fn serve_state(config: &Config) -> Result<AppState, String> {
+    let db = open_db(config).await?;
     if config.demo {
         match crate::demo::seed(&db, SystemClock.now()).await {
             Ok(true) => tracing::info!("demo data seeded"),
@@ -255,7 +270,7 @@ async fn serve(config: Config) -> CliResult {
         Arc::new(SystemClock),
         config.settings()?,
         leptos_options,
-        blob_store(&config)?,
+        blob_store(config)?,
     );
     let state = match config.token_secret.as_deref().filter(|s| !s.is_empty()) {
         Some(secret) if secret.len() < 16 => {
@@ -274,22 +289,62 @@ async fn serve(config: Config) -> CliResult {
     let geo =
         app::core::geo::Geo::load(config.geoip_db.as_deref(), config.cloud_ranges.as_deref())?;
     tracing::info!("analytics: {}", geo.describe());
-    let state = state.with_geo(geo);
+    Ok(state.with_geo(geo))
+}
+
+/// The longest the pool may take to close at exit (connections still held
+/// by requests cut off at the shutdown timeout are not waited for).
+const POOL_CLOSE_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+/// The least time jobs get to finish their current run at shutdown.
+const JOBS_STOP_MIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves until SIGTERM or Ctrl-C, then: stops accepting connections, gives
+/// in-flight requests `HUB_SHUTDOWN_TIMEOUT_SECS` to finish (then goes on
+/// anyway), stops the jobs after their current run, writes the queued pull
+/// events, closes the database pool and returns (exit status 0).
+async fn serve(config: Config) -> CliResult {
+    let grace = config.shutdown_timeout()?;
+    let state = serve_state(&config).await?;
     let jobs = app::core::jobs::spawn_all(&app::jobs(), &state);
     let app = crate::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("listening on http://{}", config.addr);
-    axum::serve(
+    let (signalled, signal) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    });
+    let stopping = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    .with_graceful_shutdown(stopping(signal.clone()));
+    let deadline = async {
+        stopping(signal.clone()).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = std::future::IntoFuture::into_future(server) => {
+            r.map_err(|e| format!("server error: {e}"))?;
+            tracing::info!("in-flight requests finished");
+        }
+        () = deadline => tracing::warn!(
+            timeout_secs = grace.as_secs(),
+            "requests still in flight after the shutdown timeout; shutting down without them"
+        ),
+    }
     // Jobs finish the run they are in (the event writer its batch), then stop.
-    jobs.stop().await;
+    if tokio::time::timeout(grace.max(JOBS_STOP_MIN), jobs.stop())
+        .await
+        .is_err()
+    {
+        tracing::warn!("a background job did not finish its run in time; going on without it");
+    }
     // Pulls queued but not yet written are written before exit.
     match app::core::events::flush(&state).await {
         Ok(n) => tracing::info!(
@@ -299,6 +354,13 @@ async fn serve(config: Config) -> CliResult {
             "pull events flushed"
         ),
         Err(e) => tracing::error!(error = %e, "flushing pull events failed"),
+    }
+    match tokio::time::timeout(POOL_CLOSE_MAX, state.db.pool.close()).await {
+        Ok(()) => tracing::info!("database pool closed"),
+        Err(_) => tracing::warn!(
+            "database connections still held after {} s; exiting without them",
+            POOL_CLOSE_MAX.as_secs()
+        ),
     }
     tracing::info!("shut down cleanly");
     Ok(())

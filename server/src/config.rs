@@ -157,6 +157,40 @@ pub struct Config {
         global = true
     )]
     pub reminder_interval_secs: u64,
+
+    /// The bearer token `GET /metrics` requires (16+ characters). Default:
+    /// none, and only direct connections from loopback addresses may scrape.
+    #[arg(long, env = "HUB_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
+    #[arg(
+        long,
+        env = "HUB_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C; then
+    /// the server writes queued pull events, closes the database and exits anyway.
+    #[arg(
+        long,
+        env = "HUB_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub shutdown_timeout_secs: u64,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (the event's fields at the top level).
+    Json,
 }
 
 impl Config {
@@ -226,6 +260,16 @@ impl Config {
         if self.reminder_interval_secs == 0 {
             return Err("HUB_REMINDER_INTERVAL_SECS must be at least 1".into());
         }
+        let metrics_token = self.metrics_token.as_deref().map(str::trim);
+        let metrics_token_sha256 = match metrics_token.filter(|t| !t.is_empty()) {
+            Some(t) if t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                return Err(
+                    "HUB_METRICS_TOKEN must be at least 16 characters, without spaces".into(),
+                );
+            }
+            Some(t) => Some(app::core::metrics::token_digest(t)),
+            None => None,
+        };
         Ok(app::core::state::Settings {
             secure_cookies: self.secure_cookies,
             reminder_interval: std::time::Duration::from_secs(self.reminder_interval_secs),
@@ -238,6 +282,7 @@ impl Config {
             analytics_retention_days: self.analytics_retention_days,
             ingest_max_events: self.ingest_max_events,
             ingest_max_bytes: self.ingest_max_bytes,
+            metrics_token_sha256,
             program: app::domain::ProgramRules {
                 activity_days: self.activity_days,
                 renewal_window_days: self.renewal_window_days,
@@ -245,6 +290,17 @@ impl Config {
             },
             public_url,
         })
+    }
+
+    /// How long in-flight requests may take to finish at shutdown.
+    pub fn shutdown_timeout(&self) -> Result<std::time::Duration, String> {
+        if self.shutdown_timeout_secs > 3600 {
+            return Err(format!(
+                "HUB_SHUTDOWN_TIMEOUT_SECS must be from 0 to 3600 seconds, not {}",
+                self.shutdown_timeout_secs
+            ));
+        }
+        Ok(std::time::Duration::from_secs(self.shutdown_timeout_secs))
     }
 
     /// Where the built site lives.

@@ -1,6 +1,7 @@
 //! The router: every feature's routes, server functions, pages, static
-//! files, health. Every page render has a deadline; a panic answers 500.
+//! files, health, readiness and metrics; every request logged and counted. Every page render has a deadline; a panic answers 500.
 
+use app::core::http::ApiRoutes;
 use app::core::state::AppState;
 use app::error::AppError;
 use axum::body::{Body, to_bytes};
@@ -52,7 +53,7 @@ pub fn router(state: AppState) -> Router {
             RENDER_DEADLINE,
         ));
     let api = Router::new()
-        .route("/healthz", get(healthz))
+        .merge(ops().router)
         .merge(app::api().router)
         .route(
             "/api/{*fn_name}",
@@ -81,7 +82,20 @@ pub fn router(state: AppState) -> Router {
             app::core::http::security_headers,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::observe::track,
+        ))
         .with_state(state)
+}
+
+/// The operator's endpoints, with their table (for the authorization
+/// matrix): liveness, readiness and metrics.
+pub fn ops() -> ApiRoutes {
+    ApiRoutes::new()
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/metrics", app::core::metrics::scrape)
 }
 
 /// The wasm, JavaScript and CSS bundle: served pre-compressed (the build
@@ -188,6 +202,39 @@ async fn error_status(req: Request<Body>, next: axum::middleware::Next) -> Respo
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Readiness: the database answers and every migration of this build is
+/// applied (a load balancer sends traffic only then); 503 says which is not.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let not_ready = |reason: String| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "not ready", "reason": reason})),
+        )
+            .into_response()
+    };
+    if let Err(e) = sqlx::query("SELECT 1").execute(&state.db.pool).await {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        return not_ready("the database does not answer".into());
+    }
+    match state.db.pending_migrations().await {
+        Ok(pending) if pending.is_empty() => {
+            Json(serde_json::json!({"status": "ready"})).into_response()
+        }
+        Ok(pending) => not_ready(format!(
+            "migrations not applied: {} (run `server migrate`)",
+            pending
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: migration table unreadable");
+            not_ready("the migration table cannot be read (run `server migrate`)".into())
+        }
+    }
 }
 
 /// Liveness and database reachability.

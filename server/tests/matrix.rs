@@ -6,7 +6,8 @@
 //! unchecked. "Allowed" means the rights check let the call through (the
 //! answer may still be a business refusal such as 409 or 422, never 5xx);
 //! "refused" is the exact status: 401 anonymous, 403 not allowed, 404 for a
-//! private repository the caller cannot read.
+//! private repository the caller cannot read. The operator's endpoints
+//! (`/healthz`, `/readyz`, `/metrics`) have rows too.
 
 mod common;
 
@@ -96,6 +97,10 @@ enum Policy {
     /// Registry read: like `RepoRead`, but anonymous callers of a private
     /// repository get the 401 challenge (so clients log in and retry).
     RegistryRead,
+    /// The operator's metrics: the metrics token, or a direct loopback
+    /// connection. The matrix configures no token and its requests come from
+    /// no address, so everyone is refused (403), users' tokens included.
+    Operator,
 }
 
 /// One endpoint: how to call it, and who may.
@@ -359,6 +364,10 @@ fn table() -> Vec<Row> {
         rest(Method::DELETE, "/v2/{ns}/{repo}/manifests/{reference}", "/v2/matrixorg/{repo}/manifests/{manifest}", None, "", RepoWrite, true),
         rest(Method::GET, "/v2/{ns}/{repo}/tags/list", "/v2/matrixorg/{repo}/tags/list", None, "", RegistryRead, true),
         rest(Method::GET, "/v2/{ns}/{repo}/referrers/{digest}", "/v2/matrixorg/{repo}/referrers/{manifest}", None, "", RegistryRead, true),
+        // The operator's endpoints
+        rest(Method::GET, "/healthz", "/healthz", None, "", Anyone, false),
+        rest(Method::GET, "/readyz", "/readyz", None, "", Anyone, false),
+        rest(Method::GET, "/metrics", "/metrics", None, "", Operator, false),
     ]);
     t
 }
@@ -416,6 +425,7 @@ fn expected(policy: Policy, who: Who, private: bool) -> Option<u16> {
             (true, _) if r < 1 => Some(404),
             _ => None,
         },
+        Policy::Operator => Some(403),
     }
 }
 
@@ -673,6 +683,7 @@ app::both_backends! {
             .map(|(p, m)| (m.to_string(), p.to_string()))
             .collect();
         registered.extend(app::api().table.iter().map(|(m, p)| (m.to_string(), p.to_string())));
+        registered.extend(server::routes::ops().table.iter().map(|(m, p)| (m.to_string(), p.to_string())));
         let missing: Vec<_> = registered.difference(&listed).collect();
         assert!(missing.is_empty(), "endpoints without a row in the authorization matrix: {missing:?}");
         let stale: Vec<_> = listed.difference(&registered).collect();

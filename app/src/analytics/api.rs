@@ -739,6 +739,7 @@ mod service {
             }
         }
         let Ingested { stored, duplicates } = ingest(&state.db, &state.geo, &batch).await?;
+        state.metrics.events_ingested(stored, duplicates);
         Ok(IngestReply {
             received: events.len(),
             stored,
@@ -784,6 +785,7 @@ mod service {
             )
             .collect();
         let Ingested { stored, duplicates } = ingest(&state.db, &state.geo, &batch).await?;
+        state.metrics.events_ingested(stored, duplicates);
         Ok(IngestReply {
             received: items.len(),
             stored,

@@ -112,9 +112,11 @@ pub async fn api_not_found() -> AppError {
 
 /// Paths answered with JSON errors (everything but pages).
 fn is_api(path: &str) -> bool {
-    ["/api/", "/badge/", "/logos/", "/v2/", "/healthz"]
-        .iter()
-        .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'))
+    [
+        "/api/", "/badge/", "/logos/", "/v2/", "/healthz", "/readyz", "/metrics",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'))
 }
 
 /// Gives every refusal on an API path the JSON error shape: axum's own

@@ -28,8 +28,11 @@ impl std::fmt::Debug for Job {
 /// Runs one job now and then every interval until `stop` turns true; a run
 /// in progress is never cut short (a half-written batch would be lost).
 pub async fn run_until(job: Job, state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    state.metrics.job_registered(job.name);
     loop {
-        match (job.run)(state.clone()).await {
+        let result = (job.run)(state.clone()).await;
+        state.metrics.job_ran(job.name, result.is_ok());
+        match result {
             Ok(0) => {}
             Ok(n) => tracing::info!(job = job.name, did = n, "job ran"),
             Err(e) => tracing::error!(job = job.name, error = %e, "job failed"),

@@ -2,7 +2,7 @@
 //! they may do ([`access`], [`caller`]), a namespace's sponsorship as a cached
 //! read model ([`perks`]), the audit log ([`audit`]), notifications and their
 //! outbox ([`notify`]), the table of rate limits ([`limits`]), the registry of
-//! background jobs ([`jobs`]), REST plumbing ([`http`]), the pool of namespace names ([`names`]) and the
+//! background jobs ([`jobs`]), what `/metrics` reports ([`metrics`]), REST plumbing ([`http`]), the pool of namespace names ([`names`]) and the
 //! shared state of a request ([`state`]). Features import this layer, never
 //! each other's `api.rs` or `store.rs`.
 
@@ -23,6 +23,8 @@ pub mod http;
 pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod limits;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod names;
 pub mod notify;
 #[cfg(feature = "ssr")]

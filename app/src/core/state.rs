@@ -38,6 +38,9 @@ pub struct Settings {
     pub ingest_max_events: usize,
     /// Bytes one ingestion batch may have (more: 413).
     pub ingest_max_bytes: usize,
+    /// The SHA-256 of the token `GET /metrics` requires (`HUB_METRICS_TOKEN`);
+    /// none: only direct loopback connections may scrape.
+    pub metrics_token_sha256: Option<[u8; 32]>,
 }
 
 impl Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             analytics_retention_days: 396,
             ingest_max_events: 10_000,
             ingest_max_bytes: 8 * 1024 * 1024,
+            metrics_token_sha256: None,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct AppState {
     pub events: Arc<super::events::EventQueue>,
     /// IP address → country and cloud provider, for pull analytics.
     pub geo: Arc<super::geo::Geo>,
+    /// What `GET /metrics` reports.
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
@@ -147,6 +153,7 @@ impl AppState {
             token_secret: Arc::new(rand::random()),
             events: Arc::default(),
             geo: Arc::new(super::geo::Geo::empty()),
+            metrics: Arc::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use super::{MANIFEST_MAX, OCI_INDEX, OCI_MANIFEST, OciCode, Reference, TAGS_PAGE
 use crate::core::access::{self, RepoAccess, load_namespace, namespace_rights_of};
 use crate::core::caller::{Caller, client_ip};
 use crate::core::http::ApiRoutes;
+use crate::core::metrics::PullLimit;
 use crate::core::perks;
 use crate::core::state::AppState;
 use crate::domain::ids::RepoId;
@@ -745,6 +746,9 @@ async fn get_manifest(
         }
     };
     let exempt = !is_private && perks_now.unlimited_pulls();
+    if exempt && !head {
+        state.metrics.pull_limit(PullLimit::Exempt);
+    }
     let limit_headers = if exempt {
         vec![(
             "ratelimit-policy",
@@ -773,6 +777,13 @@ async fn get_manifest(
             .pulls
             .decide(&key, state.clock.now().0, limit, window, !head)
             .await?;
+        if !head {
+            state.metrics.pull_limit(if d.allowed {
+                PullLimit::Allowed
+            } else {
+                PullLimit::Limited
+            });
+        }
         let headers = vec![
             (
                 "ratelimit-limit",
@@ -822,6 +833,8 @@ async fn get_manifest(
         .chars()
         .take(500)
         .collect();
+    let action = Action::of_request(head, matches!(reference, Reference::Tag(_)));
+    state.metrics.pull(action);
     state.events.push(crate::core::events::PullEvent {
         at: state.clock.now(),
         namespace: ns_id,
@@ -833,7 +846,7 @@ async fn get_manifest(
             Reference::Digest(_) => None,
         },
         digest: m.digest.clone(),
-        action: Action::of_request(head, matches!(reference, Reference::Tag(_))),
+        action,
         http_method: if head { "HEAD" } else { "GET" },
         country: String::new(),
         host: String::new(),

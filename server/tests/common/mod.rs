@@ -23,6 +23,11 @@ pub struct TestApp {
 }
 
 pub fn test_app(db: Db) -> TestApp {
+    test_app_with(db, Settings::default())
+}
+
+/// [`test_app`] with other settings (limits, the metrics token, …).
+pub fn test_app_with(db: Db, settings: Settings) -> TestApp {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter("warn")
@@ -35,7 +40,7 @@ pub fn test_app(db: Db) -> TestApp {
     let state = AppState::new(
         db,
         clock.clone(),
-        Settings::default(),
+        settings,
         leptos::config::LeptosOptions::builder()
             .output_name("hub")
             .site_root("target/site")
