@@ -244,6 +244,8 @@ fn blob_store(config: &Config) -> Result<Arc<dyn object_store::ObjectStore>, Str
 /// seeded when asked), the site, blob storage, the token secret, Redis for
 /// pull limits and the analytics' address data, all from `config`.
 pub async fn serve_state(config: &Config) -> Result<AppState, String> {
+    // A bad setting stops the start before the database is touched.
+    let settings = config.settings()?;
     let db = open_db(config).await?;
     if config.demo {
         match crate::demo::seed(&db, SystemClock.now()).await {
@@ -268,7 +270,7 @@ pub async fn serve_state(config: &Config) -> Result<AppState, String> {
     let state = AppState::new(
         db,
         Arc::new(SystemClock),
-        config.settings()?,
+        settings,
         leptos_options,
         blob_store(config)?,
     );

@@ -427,3 +427,47 @@ app::both_backends! {
         assert!(inner, "{text}");
     }
 }
+
+#[test]
+fn operator_settings_are_checked_and_name_their_variable() {
+    use clap::Parser;
+    let config = |args: &[&str]| {
+        let mut all = vec!["server"];
+        all.extend_from_slice(args);
+        server::cli::Cli::parse_from(all).config
+    };
+    let e = config(&["--metrics-token", "short"])
+        .settings()
+        .expect_err("too short");
+    assert!(e.contains("HUB_METRICS_TOKEN"), "{e}");
+    let e = config(&["--metrics-token", "has spaces in the middle of it"])
+        .settings()
+        .expect_err("spaces");
+    assert!(e.contains("without spaces"), "{e}");
+    let s = config(&["--metrics-token", "   "])
+        .settings()
+        .expect("blank");
+    assert_eq!(s.metrics_token_sha256, None, "blank means unset");
+    let s = config(&["--metrics-token", "a-metrics-token-of-32-characters"])
+        .settings()
+        .expect("token");
+    assert_eq!(
+        s.metrics_token_sha256,
+        Some(app::core::metrics::token_digest(
+            "a-metrics-token-of-32-characters"
+        ))
+    );
+    let e = config(&["--shutdown-timeout-secs", "3601"])
+        .shutdown_timeout()
+        .expect_err("too long");
+    assert!(e.contains("HUB_SHUTDOWN_TIMEOUT_SECS"), "{e}");
+    assert_eq!(
+        config(&[]).shutdown_timeout(),
+        Ok(std::time::Duration::from_secs(20))
+    );
+    assert_eq!(
+        config(&["--log-format", "json"]).log_format,
+        server::config::LogFormat::Json
+    );
+    assert!(server::cli::Cli::try_parse_from(["server", "--log-format", "xml"]).is_err());
+}

@@ -215,7 +215,8 @@ async fn shutdown_case(db: &app::db::Db, url: &str) {
     let stalled: &[u8] = b"an upload whose client stops sending";
     let mut a = start_upload(port, &token, finishing, 10).await;
     let _b = start_upload(port, &token, stalled, 10).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Time for the server to read both heads and start the handlers.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let term = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
