@@ -12,12 +12,14 @@
 # any server panic (scripts/load-smoke.sh), the OCI distribution-spec
 # conformance suite against the release server's registry
 # (scripts/oci-conformance.sh), skopeo pushing and pulling through it
-# (scripts/skopeo-check.sh), then the
+# (scripts/skopeo-check.sh), the crash test (scripts/crash-test.py: kill -9
+# during writes, nothing acknowledged lost, nothing half-written) and a short
+# soak under mixed load (scripts/soak.sh) on both backends, then the
 # Playwright tests in headless Chromium against the freshly built server.
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"
@@ -67,6 +69,14 @@ scripts/oci-conformance.sh "$CARGO_TARGET_DIR/release/server"
 
 step "a real client: skopeo pushes, inspects and copies back (public and private)"
 scripts/skopeo-check.sh "$CARGO_TARGET_DIR/release/server"
+
+step "crash test: kill -9 under ingestion, pushes and logo uploads (3 cycles per backend)"
+python3 scripts/crash-test.py "$CARGO_TARGET_DIR/release/server" --backend sqlite --cycles 3
+python3 scripts/crash-test.py "$CARGO_TARGET_DIR/release/server" --backend postgres --cycles 3
+
+step "soak: mixed load on the release server (20 s per backend; flat memory, no 5xx)"
+scripts/soak.sh "$CARGO_TARGET_DIR/release/server" 20 sqlite
+scripts/soak.sh "$CARGO_TARGET_DIR/release/server" 20 postgres
 
 step "browser tests (Playwright, Debian chromium)"
 export HUB_SERVER_BIN="$CARGO_TARGET_DIR/debug/server"

@@ -150,10 +150,10 @@ async fn main() {
     for _ in 0..21 {
         let start = Instant::now();
         let mut tx = db.begin().await.expect("tx");
-        let a = store::daily(&mut tx, &scope, span, GroupBy::Tag)
+        let a = store::daily_top(&mut tx, &scope, span, GroupBy::Tag, 12)
             .await
             .expect("tag");
-        let b = store::daily(&mut tx, &scope, span, GroupBy::Digest)
+        let b = store::daily_top(&mut tx, &scope, span, GroupBy::Digest, 12)
             .await
             .expect("digest");
         let c = store::breakdowns(&mut tx, &scope, span)

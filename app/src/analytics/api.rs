@@ -738,7 +738,14 @@ mod service {
                 None => return Err(AppError::internal()),
             }
         }
-        let Ingested { stored, duplicates } = ingest(&state.db, &state.geo, &batch).await?;
+        let Ingested { stored, duplicates } = {
+            let _slot = state
+                .ingest_slots
+                .acquire()
+                .await
+                .map_err(|_| AppError::internal())?;
+            ingest(&state.db, &state.geo, &batch).await?
+        };
         state.metrics.events_ingested(stored, duplicates);
         Ok(IngestReply {
             received: events.len(),
@@ -784,7 +791,14 @@ mod service {
                 },
             )
             .collect();
-        let Ingested { stored, duplicates } = ingest(&state.db, &state.geo, &batch).await?;
+        let Ingested { stored, duplicates } = {
+            let _slot = state
+                .ingest_slots
+                .acquire()
+                .await
+                .map_err(|_| AppError::internal())?;
+            ingest(&state.db, &state.geo, &batch).await?
+        };
         state.metrics.events_ingested(stored, duplicates);
         Ok(IngestReply {
             received: items.len(),

@@ -100,7 +100,15 @@ pub struct AppState {
     pub geo: Arc<super::geo::Geo>,
     /// What `GET /metrics` reports.
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Ingestion batches written at once (`INGEST_CONCURRENCY`): the rest
+    /// wait without holding a database connection, so a burst of batches
+    /// contending for the same rollup rows cannot take every connection
+    /// from pages and pulls.
+    pub ingest_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many ingestion batches write at the same time.
+pub const INGEST_CONCURRENCY: usize = 4;
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
@@ -154,6 +162,7 @@ impl AppState {
             events: Arc::default(),
             geo: Arc::new(super::geo::Geo::empty()),
             metrics: Arc::default(),
+            ingest_slots: Arc::new(tokio::sync::Semaphore::new(INGEST_CONCURRENCY)),
         }
     }
 
