@@ -245,6 +245,11 @@ def logo_client(hub, token, ledger, stop):
         if status == 200:
             with ledger.lock:
                 ledger.logos[i] = (n, json.loads(body)["logo_url"])
+        elif status == 429:
+            # Logo uploads are rate limited per account: a refusal, not a failure.
+            with ledger.lock:
+                ledger.logos.pop(i) if i == len(ledger.logos) - 1 else None
+            time.sleep(1)
         else:
             with ledger.lock:
                 ledger.errors.append(f"a logo upload got {status}: {body[:200]!r}")
@@ -297,8 +302,14 @@ def verify(hub, tokens, ledger):
     # Registry: acknowledged tags resolve to their manifests; every listed
     # tag resolves; every manifest's blobs are there.
     manifest_type = "application/vnd.oci.image.manifest.v1+json"
-    status, body, _ = request(hub.base, "GET", f"/v2/{NS}/{PUSH_REPO}/tags/list?n=100000", read)
-    listed = json.loads(body).get("tags") or [] if status == 200 else []
+    listed, path = [], f"/v2/{NS}/{PUSH_REPO}/tags/list?n=1000"
+    while path:  # the list is paged (Link: <…>; rel="next")
+        status, body, headers = request(hub.base, "GET", path, read)
+        if status != 200:
+            break
+        listed += json.loads(body).get("tags") or []
+        link = headers.get("Link") or headers.get("link") or ""
+        path = link[link.index("<") + 1:link.index(">")] if "<" in link else None
     pushed = 0
     for tag, (md, ok) in ledger.pushes.items():
         if ok:
