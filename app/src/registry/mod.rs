@@ -147,10 +147,9 @@ pub fn manifest_refs(body: &[u8]) -> Result<ManifestRefs, String> {
             .map(String::from),
         ..ManifestRefs::default()
     };
-    let size_of = |d: &serde_json::Value| d.get("size").and_then(|s| s.as_i64()).unwrap_or(0);
     if let Some(config) = obj.get("config") {
         refs.blobs.push(digest_of(config)?);
-        refs.content_size += size_of(config);
+        refs.content_size = add_size(refs.content_size, config)?;
         if refs.artifact_type.is_none() {
             refs.artifact_type = config
                 .get("mediaType")
@@ -161,13 +160,13 @@ pub fn manifest_refs(body: &[u8]) -> Result<ManifestRefs, String> {
     if let Some(layers) = obj.get("layers") {
         for l in layers.as_array().ok_or("`layers` is not a list.")? {
             refs.blobs.push(digest_of(l)?);
-            refs.content_size += size_of(l);
+            refs.content_size = add_size(refs.content_size, l)?;
         }
     }
     if let Some(ms) = obj.get("manifests") {
         for m in ms.as_array().ok_or("`manifests` is not a list.")? {
             refs.manifests.push(digest_of(m)?);
-            refs.content_size += size_of(m);
+            refs.content_size = add_size(refs.content_size, m)?;
             if let Some(p) = m.get("platform") {
                 let part = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
                 let mut name = format!("{}/{}", part("os"), part("architecture"));
@@ -185,6 +184,22 @@ pub fn manifest_refs(body: &[u8]) -> Result<ManifestRefs, String> {
         return Err("Only schemaVersion 2 manifests are accepted.".into());
     }
     Ok(refs)
+}
+
+/// Adds a descriptor's declared size to the total. A size is not negative,
+/// and the total leaves room for the manifest's own bytes (the registry
+/// stores their sum as an i64).
+fn add_size(total: i64, descriptor: &serde_json::Value) -> Result<i64, String> {
+    let size = descriptor.get("size").and_then(|s| s.as_i64()).unwrap_or(0);
+    if size < 0 {
+        return Err(format!(
+            "A descriptor's size is {size}; a size is not negative."
+        ));
+    }
+    total
+        .checked_add(size)
+        .filter(|t| *t <= i64::MAX - MANIFEST_MAX as i64)
+        .ok_or_else(|| "The descriptors' sizes add up to more than a registry can hold.".into())
 }
 
 #[cfg(test)]
@@ -243,5 +258,29 @@ mod tests {
         assert!(
             manifest_refs(br#"{"schemaVersion":2,"layers":[{"digest":"sha256:zz"}]}"#).is_err()
         );
+    }
+
+    /// Found by `cargo fuzz` (target `manifest`): a negative layer size was
+    /// accepted and made the stored total size smaller than the manifest.
+    #[test]
+    fn descriptor_sizes_are_not_negative_and_do_not_overflow() {
+        let crash = br#"{"schemaVersion": 2, "mediaType": "applicationnd.docker.dis2+json", "confi0g": {"mediaType": "applicatiotaia89cdef"}, "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": -2654, "digest": "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}]}"#;
+        assert!(manifest_refs(crash).unwrap_err().contains("not negative"));
+        // The largest total leaves room for the manifest's own bytes.
+        let edge = i64::MAX - MANIFEST_MAX as i64;
+        let layers = |sizes: &[i64]| {
+            let l: Vec<String> = sizes
+                .iter()
+                .map(|s| format!(r#"{{"digest":"{D}","size":{s}}}"#))
+                .collect();
+            format!(r#"{{"schemaVersion":2,"layers":[{}]}}"#, l.join(","))
+        };
+        let total = |sizes: &[i64]| manifest_refs(layers(sizes).as_bytes()).map(|r| r.content_size);
+        assert_eq!(total(&[edge]), Ok(edge));
+        assert_eq!(total(&[1, 0, 2]), Ok(3));
+        assert!(total(&[edge, 1]).is_err());
+        assert!(total(&[edge, edge]).is_err());
+        assert!(total(&[i64::MAX]).is_err());
+        assert!(total(&[-1]).is_err());
     }
 }
