@@ -52,6 +52,18 @@ ensure_deny() {
     fi
 }
 
+# cargo-fuzz (scripts/fuzz.sh) runs on the nightly toolchain.
+ensure_cargo_fuzz() {
+    if ! rustup toolchain list | grep -q '^nightly'; then
+        step "installing the nightly toolchain (cargo fuzz needs it)"
+        rustup toolchain install nightly --profile minimal
+    fi
+    if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+        step "installing cargo-fuzz into $TOOLS_DIR (once; a few minutes)"
+        cargo install cargo-fuzz --locked --root "$TOOLS_DIR"
+    fi
+}
+
 ensure_npm() {
     if [ ! -x "$ROOT/end2end/node_modules/.bin/playwright" ] \
         || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
