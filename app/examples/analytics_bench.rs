@@ -6,8 +6,10 @@
 //!   and the registry use), in batches of 10,000 (the API's default maximum);
 //! * the dashboard's queries (time series by tag and by digest, breakdowns,
 //!   unique addresses) for a 90-day span of the whole namespace, p50 / p95;
-//! * the raw export of the most recent `--export` rows: rows/s and the peak
-//!   resident memory while it runs (the CSV is formatted and dropped).
+//! * the raw export of the most recent `--export` rows, in a fresh process
+//!   reading the same database: rows/s and that process's peak resident
+//!   memory (the CSV is formatted and dropped);
+//! * where ingestion's time goes, per table.
 //!
 //! ```text
 //! cargo run --release -p app --features testing --example analytics_bench -- \
@@ -47,18 +49,65 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Resets the peak so the next phase measures its own.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// `--export-only URL BACKEND NS FROM TO REPO…`: the raw export of a span of
+/// a namespace, as the export endpoint streams it; prints rows/s and the
+/// process's peak memory.
+async fn export_only(args: &[String]) {
+    let db = app::db::Db::connect(&args[0]).await.expect("connect");
+    let backend = &args[1];
+    let ns: i64 = args[2].parse().expect("ns");
+    let span = Span {
+        from: args[3].parse().expect("from"),
+        to: args[4].parse().expect("to"),
+    };
+    let scope = Scope::Namespace {
+        id: ns,
+        repositories: args[5..].iter().map(|a| a.parse().expect("repo")).collect(),
+        all: true,
+    };
+    let before = peak_rss_mib();
+    let start = Instant::now();
+    let (send, mut recv) = tokio::sync::mpsc::channel(2048);
+    let reader = {
+        let db = db.clone();
+        tokio::spawn(async move { store::raw_events(&db, &scope, span, send).await })
+    };
+    let mut rows = 0usize;
+    let mut bytes = 0usize;
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
+    while let Some(row) = recv.recv().await {
+        let row = row.expect("row");
+        // The same record the export endpoint writes.
+        let _ = app::analytics::api::write_raw_record(&mut w, "benchorg", "repo", &row);
+        rows += 1;
+        if rows.is_multiple_of(1000) {
+            let _ = w.flush();
+            bytes += w.get_ref().len();
+            w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
+        }
+    }
+    let _ = reader.await;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{backend}: raw export of {rows} rows ({:.0} MB of CSV) in {secs:.1} s: {:.0} rows/s; export process peak RSS {:.0} MiB (connected, before the export: {before:.0} MiB)",
+        bytes as f64 / 1e6,
+        rows as f64 / secs,
+        peak_rss_mib()
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--export-only") {
+        export_only(&args[i + 1..]).await;
+        return;
+    }
     let backend = match arg("--backend", "sqlite").as_str() {
         "postgres" => Backend::Postgres,
         _ => Backend::Sqlite,
@@ -135,6 +184,22 @@ async fn main() {
         "{backend:?}: ingested {stored} events in {busy:.1} s: {:.0} events/s overall, median batch {:.0} events/s",
         stored as f64 / busy,
         percentile(&mut rates, 0.5)
+    );
+    // Where the time went: each rollup table's bulk statement.
+    let mut accounted = 0f64;
+    for (table, (rows, encode, run)) in app::core::events::timings::take() {
+        let (e, r) = (encode.as_secs_f64(), run.as_secs_f64());
+        accounted += e + r;
+        println!(
+            "  {table:<20} {rows:>10} rows  encode {e:6.1} s  statement {r:6.1} s  ({:.0} rows/s)",
+            rows as f64 / r.max(1e-9)
+        );
+    }
+    println!(
+        "  {:<20} {:>10}       other (deriving, salts, counters, commit) {:.1} s",
+        "",
+        "",
+        busy - accounted
     );
     // The dashboard's queries for the last 90 days of the whole namespace.
     let span = Span {
@@ -229,41 +294,29 @@ async fn main() {
             percentile(&mut times, 0.95)
         );
     }
-    // The raw export of the most recent `export` rows.
+    // The raw export of the most recent `export` rows, in a fresh process of
+    // this benchmark reading the same database: its peak memory is the
+    // export's own, not what ingesting 10M events left in this process's
+    // allocator.
     let days = ((export as f64 / stored.max(1) as f64) * 365.0).ceil() as i64;
-    let span = Span {
-        from: today - days.clamp(1, 365) + 1,
-        to: today,
-    };
-    reset_peak_rss();
-    let before = peak_rss_mib();
-    let start = Instant::now();
-    let (send, mut recv) = tokio::sync::mpsc::channel(2048);
-    let reader = {
-        let db = db.clone();
-        tokio::spawn(async move { store::raw_events(&db, &scope, span, send).await })
-    };
-    let mut rows = 0usize;
-    let mut bytes = 0usize;
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
-    while let Some(row) = recv.recv().await {
-        let row = row.expect("row");
-        // The same record the export endpoint writes.
-        let _ = app::analytics::api::write_raw_record(&mut w, "benchorg", "repo", &row);
-        rows += 1;
-        if rows.is_multiple_of(1000) {
-            let _ = w.flush();
-            bytes += w.get_ref().len();
-            w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(70_000));
-        }
-    }
-    let _ = reader.await;
-    let secs = start.elapsed().as_secs_f64();
     println!(
-        "{backend:?}: raw export of {rows} rows ({:.0} MB of CSV) in {secs:.1} s: {:.0} rows/s; peak RSS {:.0} MiB (before the export {before:.0} MiB)",
-        bytes as f64 / 1e6,
-        rows as f64 / secs,
+        "{backend:?}: this process after ingestion and queries: peak RSS {:.0} MiB",
         peak_rss_mib()
     );
+    let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args([
+            "--export-only",
+            &t.url,
+            &format!("{backend:?}"),
+            &ns.0.to_string(),
+            &(today - days.clamp(1, 365) + 1).to_string(),
+            &today.to_string(),
+        ])
+        .args(targets.iter().map(|t| t.repository.0.to_string()))
+        .output()
+        .expect("export process");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the export process failed");
     t.cleanup().await;
 }

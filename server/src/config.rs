@@ -134,6 +134,13 @@ pub struct Config {
     )]
     pub ingest_max_events: usize,
 
+    /// Keys each in-process rate limiter (sign-ins, sign-ups, uploads, pull
+    /// allowances, …) holds at most; past that, new callers share one
+    /// allowance until held keys recover (bounded memory under a flood of
+    /// addresses).
+    #[arg(long, env = "HUB_LIMITER_MAX_KEYS", default_value_t = app::core::limits::DEFAULT_MAX_KEYS, global = true)]
+    pub limiter_max_keys: usize,
+
     /// Analytics: most bytes one ingestion batch may have.
     #[arg(long, env = "HUB_INGEST_MAX_BYTES", default_value_t = 8 * 1024 * 1024, global = true)]
     pub ingest_max_bytes: usize,
@@ -254,8 +261,9 @@ impl Config {
         if self.analytics_retention_days < 31
             || self.ingest_max_events == 0
             || self.ingest_max_bytes < 1024
+            || self.limiter_max_keys == 0
         {
-            return Err("HUB_ANALYTICS_RETENTION_DAYS must be at least 31, HUB_INGEST_MAX_EVENTS at least 1 and HUB_INGEST_MAX_BYTES at least 1024".into());
+            return Err("HUB_ANALYTICS_RETENTION_DAYS must be at least 31, HUB_INGEST_MAX_EVENTS at least 1, HUB_INGEST_MAX_BYTES at least 1024 and HUB_LIMITER_MAX_KEYS at least 1".into());
         }
         if self.reminder_interval_secs == 0 {
             return Err("HUB_REMINDER_INTERVAL_SECS must be at least 1".into());
@@ -283,6 +291,7 @@ impl Config {
             ingest_max_events: self.ingest_max_events,
             ingest_max_bytes: self.ingest_max_bytes,
             metrics_token_sha256,
+            limiter_max_keys: self.limiter_max_keys,
             program: app::domain::ProgramRules {
                 activity_days: self.activity_days,
                 renewal_window_days: self.renewal_window_days,

@@ -99,10 +99,26 @@ impl governor::clock::Clock for HubClock {
 
 type Keyed = RateLimiter<String, DashMapStateStore<String>, HubClock, NoOpMiddleware<Duration>>;
 
+/// Keys each limiter holds at most by default (`HUB_LIMITER_MAX_KEYS`):
+/// about 10 MB per limiter.
+pub const DEFAULT_MAX_KEYS: usize = 100_000;
+
+/// The key every further caller shares while a limiter is full: memory stays
+/// bounded and the limit still holds (for all of them together) until keys
+/// recover and are pruned.
+pub const OVERFLOW_KEY: &str = "\u{1}overflow";
+
 /// The limiters, one per action, and the pull allowances.
 pub struct Limiter {
     clock: HubClock,
     limiters: Vec<(LimitedAction, Keyed)>,
+    /// Most keys one limiter holds; see [`OVERFLOW_KEY`].
+    max_keys: usize,
+    /// When a full limiter last pruned itself (milliseconds), so a flood of
+    /// new keys prunes at most once a second.
+    last_prune_ms: std::sync::atomic::AtomicI64,
+    /// Decisions made on [`OVERFLOW_KEY`] because a limiter was full.
+    overflowed: std::sync::atomic::AtomicU64,
     /// Registry pulls: counted per address or user, with a peek for `HEAD`.
     pub pulls: PullStore,
 }
@@ -271,14 +287,40 @@ impl RedisAllowance {
 
 /// Docker Hub's pull limits as GCRA: `limit` pulls per `window`, all of them
 /// usable at once, refilling evenly. A `HEAD` peeks without consuming.
-/// In-process; keys that have fully refilled are pruned (bounded memory).
-#[derive(Default)]
+/// In-process; keys that have fully refilled are pruned, and at most
+/// `max_keys` are held (bounded memory; see [`OVERFLOW_KEY`]).
 pub struct PullAllowance {
     tat: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    max_keys: usize,
+    last_prune_ms: std::sync::atomic::AtomicI64,
+    overflowed: std::sync::atomic::AtomicU64,
+}
+
+impl Default for PullAllowance {
+    fn default() -> Self {
+        PullAllowance::with_max_keys(DEFAULT_MAX_KEYS)
+    }
 }
 
 impl PullAllowance {
+    /// Allowances holding at most `max_keys` keys (at least 1).
+    pub fn with_max_keys(max_keys: usize) -> PullAllowance {
+        PullAllowance {
+            tat: Default::default(),
+            max_keys: max_keys.max(1),
+            last_prune_ms: Default::default(),
+            overflowed: Default::default(),
+        }
+    }
+
+    /// Decisions made on [`OVERFLOW_KEY`] because the allowances were full.
+    pub fn overflowed(&self) -> u64 {
+        self.overflowed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Decides for `key` at `now_ms`; `consume` counts the pull when allowed.
+    /// A new key while `max_keys` are held first prunes (at most once a
+    /// second), then shares [`OVERFLOW_KEY`].
     pub fn decide(
         &self,
         key: &str,
@@ -287,8 +329,20 @@ impl PullAllowance {
         window: Duration,
         consume: bool,
     ) -> PullDecision {
+        use std::sync::atomic::Ordering::Relaxed;
         let g = Gcra::new(limit, window);
         let mut map = self.tat.lock().unwrap_or_else(|p| p.into_inner());
+        let mut key = key;
+        if map.len() >= self.max_keys && !map.contains_key(key) {
+            if now_ms - self.last_prune_ms.load(Relaxed) >= 1000 {
+                self.last_prune_ms.store(now_ms, Relaxed);
+                map.retain(|_, tat| *tat > now_ms);
+            }
+            if map.len() >= self.max_keys {
+                self.overflowed.fetch_add(1, Relaxed);
+                key = OVERFLOW_KEY;
+            }
+        }
         let tat = map.get(key).copied().unwrap_or(now_ms).max(now_ms);
         let (d, store) = g.decide(tat, now_ms, consume);
         if let Some(new_tat) = store {
@@ -339,8 +393,39 @@ impl Limiter {
         Limiter {
             clock,
             limiters,
+            max_keys: DEFAULT_MAX_KEYS,
+            last_prune_ms: Default::default(),
+            overflowed: Default::default(),
             pulls: PullStore::Memory(PullAllowance::default()),
         }
+    }
+
+    /// The same limiters holding at most `max_keys` keys each (at least 1),
+    /// in-process pull allowances included.
+    pub fn with_max_keys(mut self, max_keys: usize) -> Limiter {
+        self.max_keys = max_keys.max(1);
+        if let PullStore::Memory(_) = self.pulls {
+            self.pulls = PullStore::Memory(PullAllowance::with_max_keys(self.max_keys));
+        }
+        self
+    }
+
+    /// Decisions made on [`OVERFLOW_KEY`] because a limiter was full.
+    pub fn overflowed(&self) -> u64 {
+        let pulls = match &self.pulls {
+            PullStore::Memory(m) => m.overflowed(),
+            PullStore::Redis(_) => 0,
+        };
+        self.overflowed.load(std::sync::atomic::Ordering::Relaxed) + pulls
+    }
+
+    /// Keys held by the in-process limiters and pull allowances.
+    pub fn keys(&self) -> usize {
+        let pulls = match &self.pulls {
+            PullStore::Memory(m) => m.len(),
+            PullStore::Redis(_) => 0,
+        };
+        self.limiters.iter().map(|(_, l)| l.len()).sum::<usize>() + pulls
     }
 
     /// The same limiters with pull allowances kept in `pulls` (e.g. Redis).
@@ -352,13 +437,28 @@ impl Limiter {
     /// Counts one `action` for `key`; over the limit answers 429 saying when
     /// to retry (also sent as `Retry-After`).
     pub fn check(&self, action: LimitedAction, key: &str) -> AppResult<()> {
+        use governor::clock::Clock as _;
+        use std::sync::atomic::Ordering::Relaxed;
         let Some((_, limiter)) = self.limiters.iter().find(|(a, _)| *a == action) else {
             return Ok(());
         };
+        // Full: prune (at most once a second), then share the overflow key.
+        // Keys already held share it too while the limiter stays full.
+        let mut key = key;
+        if limiter.len() >= self.max_keys {
+            let now = self.clock.now().as_millis() as i64;
+            if now - self.last_prune_ms.load(Relaxed) >= 1000 {
+                self.last_prune_ms.store(now, Relaxed);
+                limiter.retain_recent();
+            }
+            if limiter.len() >= self.max_keys {
+                self.overflowed.fetch_add(1, Relaxed);
+                key = OVERFLOW_KEY;
+            }
+        }
         match limiter.check_key(&key.to_string()) {
             Ok(()) => Ok(()),
             Err(not_until) => {
-                use governor::clock::Clock as _;
                 let wait = not_until.wait_time_from(self.clock.now());
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 Err(AppError::rate_limited(format!(
@@ -456,6 +556,39 @@ mod tests {
         assert_eq!(p.decide("ip:1", later, 100, w, false).remaining, 100);
         p.prune(later);
         assert_eq!(p.len(), 0);
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_stays_within_the_cap_and_still_limited() {
+        let clock = Arc::new(ManualClock::new(Timestamp(1_000_000)));
+        let l = Limiter::new(clock.clone()).with_max_keys(5);
+        let refused = (0..1000)
+            .filter(|i| {
+                l.check(LimitedAction::SignInPerAccount, &format!("user{i}"))
+                    .is_err()
+            })
+            .count();
+        assert!(l.keys() <= 6, "{} keys held", l.keys());
+        assert_eq!(l.overflowed(), 995, "every key past the fifth shares one");
+        assert!(refused >= 900, "the shared key is still limited: {refused}");
+        // Once the held keys recover, new keys get their own allowance again.
+        clock.set(Timestamp(1_000_000 + 3_600_000));
+        assert!(l.check(LimitedAction::SignInPerAccount, "late").is_ok());
+        assert_eq!(l.overflowed(), 995);
+
+        let p = PullAllowance::with_max_keys(3);
+        let w = Duration::from_secs(6 * 3600);
+        for i in 0..50 {
+            p.decide(&format!("ip:{i}"), 1_000_000, 100, w, true);
+        }
+        assert_eq!(p.len(), 4, "three keys and the shared one");
+        assert_eq!(p.overflowed(), 47);
+        let d = p.decide("ip:new", 1_000_000, 100, w, false);
+        assert_eq!(d.remaining, 53, "the newcomer shares the 47 pulls spent");
+        // Keys that refilled make room.
+        let later = 1_000_000 + w.as_millis() as i64 + 1;
+        assert!(p.decide("ip:new", later, 100, w, true).allowed);
+        assert_eq!(p.len(), 1);
     }
 
     #[test]

@@ -248,6 +248,16 @@ impl Metrics {
             g.set(v);
             registered(&now, g);
         };
+        counter(
+            "hub_limiter_overflow_total",
+            "Limiter decisions made on the shared overflow key because a limiter held HUB_LIMITER_MAX_KEYS keys.",
+            state.limits.overflowed(),
+        );
+        gauge(
+            "hub_limiter_keys",
+            "Keys held by the in-process rate limiters and pull allowances.",
+            state.limits.keys() as i64,
+        );
         gauge(
             "hub_pull_events_queued",
             "Registry pull events waiting to be written.",

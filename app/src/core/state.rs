@@ -41,6 +41,9 @@ pub struct Settings {
     /// The SHA-256 of the token `GET /metrics` requires (`HUB_METRICS_TOKEN`);
     /// none: only direct loopback connections may scrape.
     pub metrics_token_sha256: Option<[u8; 32]>,
+    /// Keys each in-process rate limiter holds at most (`HUB_LIMITER_MAX_KEYS`);
+    /// past that, new callers share one allowance until keys recover.
+    pub limiter_max_keys: usize,
 }
 
 impl Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             ingest_max_events: 10_000,
             ingest_max_bytes: 8 * 1024 * 1024,
             metrics_token_sha256: None,
+            limiter_max_keys: super::limits::DEFAULT_MAX_KEYS,
         }
     }
 }
@@ -123,6 +127,7 @@ impl AppState {
         let store = super::limits::RedisAllowance::new(url, prefix)?;
         self.limits = Arc::new(
             Limiter::new(self.clock.clone())
+                .with_max_keys(self.settings.limiter_max_keys)
                 .with_pulls(super::limits::PullStore::Redis(Box::new(store))),
         );
         Ok(self)
@@ -152,7 +157,7 @@ impl AppState {
     ) -> Self {
         AppState {
             db,
-            limits: Arc::new(Limiter::new(clock.clone())),
+            limits: Arc::new(Limiter::new(clock.clone()).with_max_keys(settings.limiter_max_keys)),
             clock,
             settings: Arc::new(settings),
             leptos_options,
