@@ -8,7 +8,8 @@
 # cargo fmt, the layer check, cargo deny (sources, licenses, duplicate
 # versions), clippy (-D warnings) for the ssr and the hydrate build, the Rust
 # tests on SQLite and PostgreSQL (cargo nextest: one process per test, each
-# killed and named after 2 minutes), a 5-second load smoke test that fails on
+# killed and named after 2 minutes; they include the fuzz targets replayed on
+# their seeds and mutated inputs, server/tests/fuzz_replay.rs), a 5-second load smoke test that fails on
 # any server panic (scripts/load-smoke.sh), the OCI distribution-spec
 # conformance suite against the release server's registry
 # (scripts/oci-conformance.sh), skopeo pushing and pulling through it
@@ -19,7 +20,7 @@
 # Environment: TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # CARGO_TARGET_DIR (default ./target), HUB_TOOLS_DIR.
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/lib.sh"

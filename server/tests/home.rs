@@ -127,3 +127,67 @@ app::both_backends! {
         assert_eq!(r.json()["results"][0]["name"], "bulk-4242", "{}", r.body);
     }
 }
+
+app::both_backends! {
+    async fn search_through_the_index_finds_what_a_scan_finds(db: Db) {
+        let t = test_app(db.clone());
+        server::demo::seed(&db, common::T0).await.expect("seed");
+        let mut tx = db.begin().await.expect("tx");
+        let owner = app::account::store::insert_user(&mut tx, "idxowner", "x", false, common::T0).await.expect("user");
+        let ns = app::org::store::insert_org(&mut tx, "indexorg", owner, common::T0).await.expect("org");
+        let repos = [
+            ("speedy", "50% faster than before", false),
+            ("percent", "has x%y inside", false),
+            ("quote", "it's fine", false),
+            ("quoted", "say \"quoted\" words", false),
+            ("bindings", "C++ Bindings for the Logger", false),
+            ("gruss", "grüße aus köln", false),
+            ("under_score", "snake_case names", false),
+            ("hidden-logger", "a private logger", true),
+            ("mixed", "Mixed CASE Description", false),
+        ];
+        for (name, description, private) in repos {
+            app::core::catalog::insert_repo(&mut tx, ns, name, description, private, common::T0).await.expect("repo");
+        }
+        tx.commit().await.expect("commit");
+        // A description changed later is found by its new words only.
+        sqlx::query("UPDATE repositories SET description = 'renamed words now' WHERE name = 'speedy'")
+            .execute(&db.pool).await.expect("update");
+
+        // The oracle: every public repository whose name, description or
+        // namespace contains the query, ignoring ASCII case.
+        let all: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT r.name, r.description, n.name FROM repositories r JOIN namespaces n ON n.id = r.namespace_id WHERE r.is_private = FALSE",
+        )
+        .fetch_all(&db.pool).await.expect("all");
+        for q in [
+            "logger", "LOGGER", "bindings for", "x%y", "50%", "renamed", "faster", "it's", "\"quoted\"",
+            "c++", "grü", "köln", "e_c", "_", "%", "ed", "indexorg", "dexo", "mixed case", "nothing-like-this",
+            "\"", "'; DROP TABLE repositories; --", "a*b", "NEAR(x y)", "fluent",
+        ] {
+            let needle = q.to_ascii_lowercase();
+            let mut want: Vec<String> = all
+                .iter()
+                .filter(|(name, description, ns)| {
+                    [name, description, ns].iter().any(|s| s.to_ascii_lowercase().contains(&needle))
+                })
+                .map(|(name, _, ns)| format!("{ns}/{name}"))
+                .collect();
+            want.sort();
+            let r = t.server_fn("search", None, &[("q", q)]).await;
+            assert_eq!(r.status, StatusCode::OK, "{q:?}: {}", r.body);
+            let j = r.json();
+            assert_eq!(j["total"], want.len(), "{q:?}: want {want:?}, got {}", r.body);
+            if want.len() <= 10 {
+                let mut got: Vec<String> = j["results"]
+                    .as_array()
+                    .expect("results")
+                    .iter()
+                    .map(|h| format!("{}/{}", h["namespace"].as_str().unwrap_or(""), h["name"].as_str().unwrap_or("")))
+                    .collect();
+                got.sort();
+                assert_eq!(got, want, "{q:?}");
+            }
+        }
+    }
+}
