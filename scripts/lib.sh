@@ -9,8 +9,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 # fresh clone reuses them; override with HUB_TOOLS_DIR.
 TOOLS_DIR="${HUB_TOOLS_DIR:-$HOME/.cache/sos-hub/tools}"
 export PATH="$TOOLS_DIR/bin:$PATH"
-# No RUSTFLAGS of our own: the build and the tests must use the same flags,
-# or the whole leptos stack compiles twice.
+# No RUSTFLAGS: the one flag every build needs (`--cfg erase_components`)
+# lives in .cargo/config.toml, so the build and the tests use the same flags
+# (any difference compiles the whole leptos stack twice). A RUSTFLAGS
+# variable would replace that setting and break hydration: unset it here.
+unset RUSTFLAGS
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -155,6 +158,19 @@ build_site() {
     fi
     cat "$ROOT"/style/*.css > "$tmp/pkg/hub.css"
     cp -r "$ROOT/public/." "$tmp/"
+    # Name the bundle's files after their content (hub.<hash>.js/.wasm/.css)
+    # and list the hashes in site/hash.txt, where the server finds them: a
+    # new build is a new address, so browsers may cache these for a year.
+    local kind file hash
+    : > "$tmp/hash.txt"
+    for kind in js wasm css; do
+        case "$kind" in
+            js) file=hub.js ;; wasm) file=hub_bg.wasm ;; css) file=hub.css ;;
+        esac
+        hash="$(sha256sum "$tmp/pkg/$file" | cut -c1-16)"
+        mv "$tmp/pkg/$file" "$tmp/pkg/hub.$hash.$kind"
+        echo "$kind: $hash" >> "$tmp/hash.txt"
+    done
     # Pre-compressed copies (brotli, gzip) the server sends to clients that
     # accept them; brotli at its best setting for release builds.
     local quality=5

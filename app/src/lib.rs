@@ -78,9 +78,9 @@ pub fn jobs() -> Vec<core::jobs::Job> {
 }
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
@@ -96,6 +96,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
     }
     let theme = ui::current_theme();
+    let css = stylesheet_href(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en" data-theme=theme>
@@ -103,6 +104,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" id="leptos" href=css/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -114,7 +116,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The root component: layout and routes.
+/// The stylesheet's address: `/pkg/hub.<hash>.css` when the build named the
+/// bundle's files after their content (the hashes are in the site's
+/// `hash.txt`, the file Leptos reads for the script and the wasm), else
+/// `/pkg/hub.css`.
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
+    #[cfg(feature = "ssr")]
+    if options.hash_files {
+        // Resolved as Leptos resolves it: relative to the executable.
+        let path = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|d| d.join(&*options.hash_file)))
+            .unwrap_or_else(|| std::path::PathBuf::from(&*options.hash_file));
+        let hashes = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(hash) = hashes.lines().find_map(|l| l.trim().strip_prefix("css:")) {
+            return format!("/{pkg}/{name}.{}.css", hash.trim());
+        }
+    }
+    format!("/{pkg}/{name}.css")
+}
+
 /// Whether a click landed on a link (the phone menu folds after one).
 fn clicked_link(ev: &leptos::ev::MouseEvent) -> bool {
     #[cfg(feature = "hydrate")]
@@ -132,6 +154,15 @@ fn clicked_link(ev: &leptos::ev::MouseEvent) -> bool {
     }
 }
 
+/// How every page is rendered on the server: in order, waiting at each
+/// `Suspense` for its data, so the HTML holds every page's content in place
+/// and a page reads complete without JavaScript. (The default out-of-order
+/// streaming sends a placeholder and a script that swaps the content in;
+/// `PartiallyBlocked` is not implemented by leptos_axum 0.8 and behaves the
+/// same.)
+const SSR: SsrMode = SsrMode::InOrder;
+
+/// The root component: layout and routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -147,7 +178,6 @@ pub fn App() -> impl IntoView {
     });
     let menu_open = RwSignal::new(false);
     view! {
-        <Stylesheet id="leptos" href="/pkg/hub.css"/>
         <Title text="iEchor Hub"/>
         <Router>
             <a class="skip-link" href="#main" on:click=move |ev| {
@@ -175,7 +205,12 @@ pub fn App() -> impl IntoView {
                     <span class="spacer"></span>
                     <ui::ThemeToggle/>
                     <Transition fallback=|| ()>
-                        {move || auth.user.get().map(|r| match r.ok().flatten() {
+                        {move || {
+                        // The bell's inbox is read here too, so the server
+                        // waits for both before rendering the menu; untracked,
+                        // so the bell's refetch does not rebuild the menu.
+                        auth.inbox.with_untracked(|_| ());
+                        auth.user.get().map(|r| match r.ok().flatten() {
                             Some(u) => view! {
                                 <nav class="user-menu" aria-label="Account">
                                     {u.is_staff.then(|| view! { <A href="/review">"Review queue"</A> })}
@@ -192,42 +227,47 @@ pub fn App() -> impl IntoView {
                                     <A href="/signup" attr:class="button small">"Sign up"</A>
                                 </nav>
                             }.into_any(),
-                        })}
+                        })
+                        }}
                     </Transition>
                 </div>
             </header>
             <main class="page" id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=StaticSegment("") view=home::views::HomePage/>
-                    <Route path=StaticSegment("signin") view=account::views::SignInPage/>
-                    <Route path=StaticSegment("signup") view=account::views::SignUpPage/>
-                    <Route path=StaticSegment("settings") view=|| view! {
+                    <Route ssr=SSR path=StaticSegment("") view=home::views::HomePage/>
+                    <Route ssr=SSR path=StaticSegment("signin") view=account::views::SignInPage/>
+                    <Route ssr=SSR path=StaticSegment("signup") view=account::views::SignUpPage/>
+                    <Route ssr=SSR path=StaticSegment("settings") view=|| view! {
                         <account::views::SettingsPage>
                             <org::views::YourNamespaces/>
                         </account::views::SettingsPage>
                     }/>
-                    <Route path=StaticSegment("new") view=repo::views::NewRepoPage/>
-                    <Route path=StaticSegment("search") view=search::views::SearchPage/>
-                    <Route path=StaticSegment("program") view=program::views::ProgramInfoPage/>
-                    <Route path=StaticSegment("review") view=program::views::ReviewQueuePage/>
+                    <Route ssr=SSR path=StaticSegment("new") view=repo::views::NewRepoPage/>
+                    <Route ssr=SSR path=StaticSegment("search") view=search::views::SearchPage/>
+                    <Route ssr=SSR path=StaticSegment("program") view=program::views::ProgramInfoPage/>
+                    <Route ssr=SSR path=StaticSegment("review") view=program::views::ReviewQueuePage/>
                     <Route
+                        ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("program"))
                         view=program::views::OrgProgramPage
                     />
                     <Route
+                        ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("audit"))
                         view=program::views::AuditPage
                     />
                     <Route
+                        ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("insights"))
                         view=analytics::views::InsightsPage
                     />
-                    <Route path=(StaticSegment("u"), ParamSegment("ns")) view=org::views::NamespacePage/>
+                    <Route ssr=SSR path=(StaticSegment("u"), ParamSegment("ns")) view=org::views::NamespacePage/>
                     <Route
+                        ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("settings"))
                         view=org::views::OrgSettingsPage
                     />
-                    <Route path=(StaticSegment("r"), ParamSegment("ns"), ParamSegment("repo")) view=repo::views::RepoPage/>
+                    <Route ssr=SSR path=(StaticSegment("r"), ParamSegment("ns"), ParamSegment("repo")) view=repo::views::RepoPage/>
                 </Routes>
             </main>
             <footer class="footer">

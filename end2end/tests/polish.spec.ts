@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, Page } from "@playwright/test";
 import { hydrated, signIn } from "./helpers";
 import * as path from "path";
 
@@ -206,17 +206,29 @@ test("signing in lands on a home with your namespaces, their program status and 
   await expect(page.getByTestId("search-results")).toContainText("fluentorg/fluent-bit");
 });
 
-test("the bundle is served pre-compressed and revalidated", async ({ request }) => {
+test("the bundle is served pre-compressed, under content-hashed names cached for a year", async ({ request }) => {
+  const html = await (await request.get("/")).text();
+  const wasm = html.match(/\/pkg\/hub\.[0-9a-f]{16}\.wasm/)?.[0];
+  const js = html.match(/\/pkg\/hub\.[0-9a-f]{16}\.js/)?.[0];
+  const css = html.match(/\/pkg\/hub\.[0-9a-f]{16}\.css/)?.[0];
+  expect([wasm, js, css].every(Boolean), "hashed names in the page").toBe(true);
   for (const [enc, want] of [["br", "br"], ["gzip", "gzip"], ["identity", undefined]] as const) {
-    const r = await request.get("/pkg/hub_bg.wasm", { headers: { "Accept-Encoding": enc } });
+    const r = await request.get(wasm!, { headers: { "Accept-Encoding": enc } });
     expect(r.status()).toBe(200);
     expect(r.headers()["content-type"]).toBe("application/wasm");
     expect(r.headers()["content-encoding"]).toBe(want);
-    expect(r.headers()["cache-control"]).toBe("no-cache");
+    expect(r.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
   }
-  const first = await request.get("/pkg/hub.css");
-  const again = await request.get("/pkg/hub.css", { headers: { "If-Modified-Since": first.headers()["last-modified"] } });
-  expect(again.status()).toBe(304);
+  for (const file of [js!, css!]) {
+    const r = await request.get(file, { headers: { "Accept-Encoding": "br" } });
+    expect(r.status(), file).toBe(200);
+    expect(r.headers()["content-encoding"], file).toBe("br");
+    expect(r.headers()["cache-control"], file).toBe("public, max-age=31536000, immutable");
+  }
+  // An old or unhashed name is not cached.
+  const old = await request.get("/pkg/hub_bg.wasm");
+  expect(old.status()).toBe(404);
+  expect(old.headers()["cache-control"]).toBe("no-cache");
 });
 
 test("copy buttons put the pull command and digests on the clipboard; times read as ago with the exact time on hover", async ({ page, context }) => {
@@ -270,6 +282,55 @@ test.describe("without JavaScript", () => {
     await expect(page).toHaveURL(/\/u\/fluentorg\/program$/);
     const who = await page.request.post("/api/whoami", { headers: { Origin: new URL(page.url()).origin } });
     expect((await who.json()).name).toBe("alice");
+  });
+
+  /** Signs in through the plain HTML form (no script runs in these pages). */
+  async function signInPlain(page: Page, name: string) {
+    // Retried: other tests sign the same demo users in, and the sign-in
+    // limit may ask for a few seconds' wait.
+    await expect(async () => {
+      await page.goto("/signin");
+      await page.fill("#name", name);
+      await page.fill("#password", "demo-password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page).not.toHaveURL(/\/signin/, { timeout: 2000 });
+    }).toPass({ timeout: 20_000 });
+  }
+
+  /** The page as the server sent it: the user menu, the heading, no placeholder. */
+  async function rendered(page: Page, path: string, who: string, text: string) {
+    // The HTML itself holds the content in place: no "Loading…" placeholder
+    // and no <template> that only a script would swap in.
+    const html = await (await page.request.get(path)).text();
+    const main = html.slice(html.indexOf("<main"), html.indexOf("</main>"));
+    expect(main, path).not.toContain("Loading…");
+    expect(html, path).not.toContain("<template");
+    expect(html.slice(0, html.indexOf("<main")), path).toContain('data-testid="whoami"');
+    const res = await page.goto(path);
+    expect(res?.status(), path).toBe(200);
+    await expect(page.getByTestId("whoami"), path).toHaveText(who);
+    await expect(page.locator("main"), path).toContainText(text);
+    await expect(page.locator("main"), path).not.toContainText("Loading…");
+  }
+
+  test("signed-in pages render on the server, with their data", async ({ page }) => {
+    await signInPlain(page, "alice");
+    await rendered(page, "/", "alice", "fluentorg");
+    await rendered(page, "/settings", "alice", "Signed in as alice");
+    await expect(page.getByTestId("my-namespaces")).toContainText("fluentorg");
+    await expect(page.getByTestId("create-token-form")).toBeVisible();
+    await rendered(page, "/u/fluentorg/settings", "alice", "Owners");
+    await expect(page.getByTestId("teams")).toContainText("maintainers");
+    await rendered(page, "/u/fluentorg/program", "alice", "fluentorg");
+    await rendered(page, "/u/fluentorg/audit", "alice", "fluentorg");
+    await rendered(page, "/u/fluentorg/insights", "alice", "Pulls");
+    await rendered(page, "/new", "alice", "Create a repository");
+    await expect(page.locator("select#namespace option")).toContainText(["alice", "fluentorg"]);
+    await rendered(page, "/r/fluentorg/fluent-bit", "alice", "fluent-bit");
+    await page.context().clearCookies();
+    await signInPlain(page, "reviewer");
+    await rendered(page, "/review", "reviewer", "waiting for review");
+    await expect(page.locator("main")).toContainText("tinyproj");
   });
 });
 

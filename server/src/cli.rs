@@ -261,11 +261,18 @@ pub async fn serve_state(config: &Config) -> Result<AppState, String> {
             "no built site found: pages render but will not hydrate (run the build, or set HUB_SITE_ROOT)"
         );
     }
+    // The build names the bundle's files after their content and lists the
+    // hashes in `hash.txt`; Leptos reads it relative to the executable, so
+    // it gets an absolute path (joining one replaces the base).
+    let hash_file = std::path::absolute(site_root.join("hash.txt"))
+        .unwrap_or_else(|_| site_root.join("hash.txt"));
     let leptos_options = leptos::config::LeptosOptions::builder()
         .output_name("hub")
         .site_root(site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
+        .hash_files(hash_file.exists())
+        .hash_file(hash_file.display().to_string().into())
         .build();
     let state = AppState::new(
         db,

@@ -99,18 +99,42 @@ pub fn ops() -> ApiRoutes {
 }
 
 /// The wasm, JavaScript and CSS bundle: served pre-compressed (the build
-/// writes `.br` and `.gz` beside each file) to clients that accept it, and
-/// revalidated on every load (`no-cache` with `Last-Modified`), since the
-/// names do not change between builds.
+/// writes `.br` and `.gz` beside each file) to clients that accept it. The
+/// build names each file after a hash of its content (`hub.<hash>.wasm`,
+/// listed in the site's `hash.txt`), so those are cached for a year and never
+/// revalidated; any other file (an unhashed dev build) is revalidated on
+/// every load (`no-cache` with `Last-Modified`).
 fn bundle(state: &AppState) -> axum::routing::MethodRouter {
     use tower_http::services::ServeDir;
-    use tower_http::set_header::SetResponseHeaderLayer;
     let dir = std::path::Path::new(&*state.leptos_options.site_root).join("pkg");
     let serve = ServeDir::new(dir).precompressed_br().precompressed_gzip();
-    axum::routing::get_service(serve).layer(SetResponseHeaderLayer::overriding(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-cache"),
+    axum::routing::get_service(serve).layer(axum::middleware::from_fn(
+        |req: Request, next: axum::middleware::Next| async move {
+            let immutable = is_hashed_bundle_file(req.uri().path());
+            let mut res = next.run(req).await;
+            let value = if immutable && res.status() == StatusCode::OK {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static(value),
+            );
+            res
+        },
     ))
+}
+
+/// Whether a bundle path names a content-hashed file: `hub.<16 hex>.<ext>`.
+fn is_hashed_bundle_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let mut parts = name.split('.');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("hub"), Some(hash), Some("js" | "wasm" | "css"), None)
+            if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    )
 }
 
 /// Server functions read their bodies themselves (axum's `DefaultBodyLimit`
@@ -250,4 +274,32 @@ async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) ->
     leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req)
         .await
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed_bundle_file;
+
+    #[test]
+    fn only_content_hashed_bundle_names_are_immutable() {
+        for p in [
+            "/hub.0123456789abcdef.wasm",
+            "/pkg/hub.fedcba9876543210.js",
+            "hub.00000000aaaaaaaa.css",
+        ] {
+            assert!(is_hashed_bundle_file(p), "{p}");
+        }
+        for p in [
+            "/hub.js",
+            "/hub_bg.wasm",
+            "/hub.css",
+            "/hub.0123456789abcdef.wasm.br",
+            "/hub.0123456789abcde.wasm",
+            "/hub.0123456789abcdeg.js",
+            "/app.0123456789abcdef.js",
+            "/hub.0123456789abcdef.html",
+        ] {
+            assert!(!is_hashed_bundle_file(p), "{p}");
+        }
+    }
 }

@@ -12,18 +12,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
-/// The signed-in user, refetched whenever `version` is bumped (sign in/out).
+/// The signed-in user and their notifications (the top bar's bell),
+/// refetched whenever `version` is bumped (sign in/out). Both load with the
+/// page on the server, so the top bar's HTML is complete without JavaScript.
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub version: RwSignal<u32>,
     pub user: Resource<Result<Option<SessionUser>, AppError>>,
+    pub inbox: Resource<Result<Inbox, AppError>>,
 }
 
 impl Auth {
     pub fn new() -> Self {
         let version = RwSignal::new(0);
-        let user = Resource::new(move || version.get(), |_| super::api::whoami());
-        Auth { version, user }
+        let user = Resource::new_blocking(move || version.get(), |_| super::api::whoami());
+        let inbox = Resource::new_blocking(move || version.get(), |_| super::api::inbox_fn());
+        Auth {
+            version,
+            user,
+            inbox,
+        }
     }
     /// Call after signing in or out.
     pub fn changed(&self) {
@@ -46,15 +54,18 @@ pub fn use_auth() -> Auth {
     use_context::<Auth>().unwrap_or_default()
 }
 
-/// The bell in the top bar: unread count and the latest notifications.
-/// Loaded in the browser only (personal data, not part of the page's HTML).
+/// The bell in the top bar: unread count and the latest notifications
+/// ([`Auth::inbox`], rendered inside the top bar's `Transition`: a
+/// browser-only resource here kept the whole user menu out of the server's
+/// HTML, and a nested `Transition` broke hydration).
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let mark = ServerAction::<MarkNotificationsRead>::new();
-    let data = LocalResource::new(move || {
-        mark.version().get();
-        super::api::inbox_fn()
-    });
+    let data = use_auth().inbox;
+    // Once the server has recorded them read, nothing shown is unread (a
+    // refetch of the shared inbox would rebuild the top bar, and the bell's
+    // open menu with it).
+    let marked = move || mark.version().try_get().unwrap_or(0) > 0;
     let (open, set_open) = signal(false);
     // What the menu shows while open: the inbox as it was when opened, so
     // the new ones stay marked as new while the server records them read.
@@ -62,6 +73,9 @@ pub fn NotificationBell() -> impl IntoView {
     // `try_` reads: during server rendering the top bar may be rendered a
     // second time after the first render's signals were disposed.
     let unread = move || {
+        if marked() {
+            return 0;
+        }
         data.try_get()
             .flatten()
             .and_then(|r| r.ok())
@@ -77,7 +91,15 @@ pub fn NotificationBell() -> impl IntoView {
     let toggle = move |_| {
         let opening = !open.get_untracked();
         if opening {
-            shown.set(data.get_untracked());
+            let read_before = marked();
+            shown.set(data.get_untracked().map(|r| {
+                r.map(|mut inbox| {
+                    if read_before {
+                        inbox.latest.iter_mut().for_each(|n| n.read = true);
+                    }
+                    inbox
+                })
+            }));
             if unread() > 0 {
                 mark.dispatch(MarkNotificationsRead {});
             }
@@ -260,7 +282,7 @@ pub fn SettingsPage(children: ChildrenFn) -> impl IntoView {
 fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let list = Resource::new(
+    let list = Resource::new_blocking(
         move || (create.version().get(), revoke.version().get()),
         |_| super::api::list_tokens_fn(),
     );

@@ -115,11 +115,11 @@ pub fn OrgSettingsPage() -> impl IntoView {
             set_grant.version().get(),
         )
     };
-    let info = Resource::new(
+    let info = Resource::new_blocking(
         move || (ns.get(), versions()),
         |(n, _)| super::api::get_namespace_fn(n),
     );
-    let teams = Resource::new(
+    let teams = Resource::new_blocking(
         move || (ns.get(), versions()),
         |(n, _)| super::api::list_teams_fn(n),
     );
@@ -271,7 +271,7 @@ fn TeamCard(
 #[component]
 fn OrgLogo(namespace: String) -> impl IntoView {
     let ns = namespace.clone();
-    let info = Resource::new(
+    let info = Resource::new_blocking(
         move || ns.clone(),
         |n| crate::logo::api::get_logo(n, String::new()),
     );
@@ -290,7 +290,7 @@ fn OrgLogo(namespace: String) -> impl IntoView {
 #[component]
 pub fn YourNamespaces() -> impl IntoView {
     let create = ServerAction::<CreateOrg>::new();
-    let mine = Resource::new(
+    let mine = Resource::new_blocking(
         move || create.version().get(),
         |_| super::api::my_namespaces_fn(),
     );

@@ -360,7 +360,7 @@ fn UrlHint(value: RwSignal<String>, field: &'static str) -> impl IntoView {
 pub fn ReviewQueuePage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<String>);
-    let queue = Resource::new(move || refresh.get(), |_| super::api::review_queue());
+    let queue = Resource::new_blocking(move || refresh.get(), |_| super::api::review_queue());
     let auth = use_auth();
     let cards = move || {
         queue
@@ -513,7 +513,7 @@ pub fn AuditPage() -> impl IntoView {
         move || ns.get(),
         |n| async move { crate::ui::with_page_status(super::api::audit_log_fn(n).await) },
     );
-    let info = Resource::new(move || ns.get(), crate::org::api::get_namespace_fn);
+    let info = Resource::new_blocking(move || ns.get(), crate::org::api::get_namespace_fn);
     view! {
         {move || view! { <Title text=format!("{} · audit log — iEchor Hub", ns.get())/> }}
         <Transition fallback=|| ()>

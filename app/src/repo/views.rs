@@ -170,7 +170,7 @@ pub fn NewRepoPage() -> impl IntoView {
     let query = use_query_map();
     let preselect = Memo::new(move |_| query.read().get("namespace").unwrap_or_default());
     let action = ServerAction::<CreateRepository>::new();
-    let namespaces = Resource::new(
+    let namespaces = Resource::new_blocking(
         move || auth.version.get(),
         |_| crate::org::api::my_namespaces_fn(),
     );
