@@ -70,9 +70,12 @@ pub async fn search(
     //   materialized step, and ranks only those rows (ranking straight from
     //   the indexes in one statement was planned into nested loops taking
     //   seconds for common words); shorter queries scan the same columns.
+    // * With "Sponsored OSS only", the sponsored namespaces' repositories
+    //   are fewer than a common word's matches: PostgreSQL starts from them
+    //   (no index step), and on both the filter applies before ranking.
     let indexed = exact.chars().count() >= 3;
     let pg = state.db.backend == crate::db::Backend::Postgres;
-    let (ids, source, fts) = match (pg, indexed) {
+    let (ids, source, fts) = match (pg, indexed && !(pg && open_source_only)) {
         (false, true) => (
             "",
             "repositories r JOIN namespaces n ON n.id = r.namespace_id
@@ -143,10 +146,10 @@ pub async fn search(
                  + (CASE WHEN {namespace} LIKE $1 ESCAPE '\\' THEN 20 ELSE 0 END)
                  + (CASE WHEN {description} LIKE $1 ESCAPE '\\' THEN 10 ELSE 0 END) AS score
             FROM {source}
+              AND ($6 = 0 OR n.id IN (SELECT namespace_id FROM sponsors))
          ),
          page AS (
             SELECT h.*, COUNT(*) OVER () AS total FROM hits h
-            WHERE $6 = 0 OR h.sponsored = 1
             ORDER BY h.score DESC, h.sponsored DESC, h.pull_count DESC, h.namespace, h.name
             LIMIT $7 OFFSET $8
          )
