@@ -75,44 +75,6 @@ pub async fn search(
     //   (no index step), and on both the filter applies before ranking.
     let indexed = exact.chars().count() >= 3;
     let pg = state.db.backend == crate::db::Backend::Postgres;
-    let (ids, source, fts) = match (pg, indexed && !(pg && open_source_only)) {
-        (false, true) => (
-            "",
-            "repositories r JOIN namespaces n ON n.id = r.namespace_id
-             WHERE r.is_private = FALSE
-               AND r.id IN (SELECT rowid FROM repo_search WHERE repo_search MATCH $9)",
-            // One phrase: the words as typed, quotes doubled.
-            Some(format!("\"{}\"", exact.replace('"', "\"\""))),
-        ),
-        (false, false) => (
-            "",
-            "repositories r JOIN namespaces n ON n.id = r.namespace_id
-             WHERE r.is_private = FALSE
-               AND (r.name LIKE $1 ESCAPE '\\' OR r.description LIKE $1 ESCAPE '\\'
-                    OR n.name LIKE $1 ESCAPE '\\')",
-            None,
-        ),
-        (true, true) => (
-            "ids AS MATERIALIZED (
-                SELECT id FROM repositories
-                WHERE name_lc LIKE $1 ESCAPE '\\' OR description_lc LIKE $1 ESCAPE '\\'
-                UNION
-                SELECT r.id FROM namespaces n JOIN repositories r ON r.namespace_id = n.id
-                WHERE n.name_lc LIKE $1 ESCAPE '\\'
-             ),",
-            "ids JOIN repositories r ON r.id = ids.id JOIN namespaces n ON n.id = r.namespace_id
-             WHERE r.is_private = FALSE",
-            None,
-        ),
-        (true, false) => (
-            "",
-            "repositories r JOIN namespaces n ON n.id = r.namespace_id
-             WHERE r.is_private = FALSE
-               AND (r.name_lc LIKE $1 ESCAPE '\\' OR r.description_lc LIKE $1 ESCAPE '\\'
-                    OR n.name_lc LIKE $1 ESCAPE '\\')",
-            None,
-        ),
-    };
     // The lowercased name, description, namespace and full name as each
     // backend compares them, and its case-blind equality.
     let (name, description, namespace, full, equals) = if pg {
@@ -131,6 +93,40 @@ pub async fn search(
             "(n.name || '/' || r.name)",
             " COLLATE NOCASE",
         )
+    };
+    let public = "repositories r JOIN namespaces n ON n.id = r.namespace_id
+             WHERE r.is_private = FALSE";
+    let (ids, source, fts) = match (pg, indexed && !(pg && open_source_only)) {
+        (false, true) => (
+            "",
+            format!(
+                "{public} AND r.id IN (SELECT rowid FROM repo_search WHERE repo_search MATCH $9)"
+            ),
+            // One phrase: the words as typed, quotes doubled.
+            Some(format!("\"{}\"", exact.replace('"', "\"\""))),
+        ),
+        (true, true) => (
+            "ids AS MATERIALIZED (
+                SELECT id FROM repositories
+                WHERE name_lc LIKE $1 ESCAPE '\\' OR description_lc LIKE $1 ESCAPE '\\'
+                UNION
+                SELECT r.id FROM namespaces n JOIN repositories r ON r.namespace_id = n.id
+                WHERE n.name_lc LIKE $1 ESCAPE '\\'
+             ),",
+            "ids JOIN repositories r ON r.id = ids.id JOIN namespaces n ON n.id = r.namespace_id
+             WHERE r.is_private = FALSE"
+                .to_string(),
+            None,
+        ),
+        // A scan: short queries, and PostgreSQL's Sponsored OSS search.
+        (_, false) => (
+            "",
+            format!(
+                "{public} AND ({name} LIKE $1 ESCAPE '\\' OR {description} LIKE $1 ESCAPE '\\'
+                               OR {namespace} LIKE $1 ESCAPE '\\')"
+            ),
+            None,
+        ),
     };
     let sql = format!(
         "WITH {ids}
