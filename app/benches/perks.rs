@@ -73,7 +73,7 @@ fn benches(c: &mut Criterion) {
     g.finish();
     rt.block_on(async move {
         tx.rollback().await.expect("rollback");
-        state.db.pool.close().await;
+        state.db.close().await;
     });
 }
 

@@ -77,7 +77,7 @@ impl TestDb {
 
     /// Closes the pool and drops a PostgreSQL test database.
     pub async fn cleanup(self) {
-        self.db.pool.close().await;
+        self.db.close().await;
         if let Some(name) = self.pg_name
             && let Ok(admin) = Db::connect(&postgres_admin_url()).await
         {

@@ -364,7 +364,7 @@ async fn serve(config: Config) -> CliResult {
         ),
         Err(e) => tracing::error!(error = %e, "flushing pull events failed"),
     }
-    match tokio::time::timeout(POOL_CLOSE_MAX, state.db.pool.close()).await {
+    match tokio::time::timeout(POOL_CLOSE_MAX, state.db.close()).await {
         Ok(()) => tracing::info!("database pool closed"),
         Err(_) => tracing::warn!(
             "database connections still held after {} s; exiting without them",

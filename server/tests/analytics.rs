@@ -246,10 +246,15 @@ app::both_backends! {
         // The same batch again (a sender's retry) is counted once.
         let r = post(&h.t, "/api/v1/events", Some(&h.ingest), "application/x-ndjson", body).await;
         assert_eq!((r.json()["stored"].as_i64(), r.json()["duplicates"].as_i64()), (Some(0), Some(3)));
+        // An event is its id and its timestamp (docs/API.md): a retry resends
+        // both; the same id at another time is another event.
+        let again = line("a1", "fluent-bit", now.plus_millis(-60_000), "pull_by_tag");
+        let r = post(&h.t, "/api/v1/events", Some(&h.ingest), "application/x-ndjson", again).await;
+        assert_eq!((r.json()["stored"].as_i64(), r.json()["duplicates"].as_i64()), (Some(1), Some(0)), "{}", r.body);
         let arr = format!("[{}]", line("b1", "fluentd", now.plus_millis(-10), "pull_by_tag"));
         let r = post(&h.t, "/api/v1/events", Some(&h.ingest), "application/json", arr).await;
         assert_eq!(r.json()["stored"].as_i64(), Some(1), "{}", r.body);
-        assert_eq!(raw_count(&h.t).await, 4);
+        assert_eq!(raw_count(&h.t).await, 5);
         let row: (String, String, String, String) = sqlx::query_as(
             "SELECT country, host, tool, tool_version FROM pull_events WHERE source_id = 'a1'")
             .fetch_one(&h.t.state.db.pool).await.expect("row");
@@ -275,7 +280,7 @@ app::both_backends! {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.json(), json!({"received": 4, "stored": 2, "duplicates": 0, "not_pulls": 1, "skipped": 1}));
         assert_eq!(scalar(&h.t, "SELECT COUNT(*) FROM pull_events WHERE action = 'version_check'").await, 2);
-        assert_eq!(raw_count(&h.t).await, 6);
+        assert_eq!(raw_count(&h.t).await, 7);
     }
 
     async fn bad_batches_are_refused_whole_with_the_right_status(db: Db) {

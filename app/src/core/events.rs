@@ -14,21 +14,21 @@
 //! cloud host and a keyed hash for unique-address counts (with a secret of the
 //! day); it is never stored.
 //!
-//! Bulk writes send the whole batch as one JSON parameter and let the
-//! database expand it (`json_each` on SQLite, `json_to_recordset` on
-//! PostgreSQL): one statement per table per batch, on either backend.
+//! Bulk writes go through one function, [`bulk`], with each backend's fast
+//! path: on PostgreSQL one statement per table and batch binding each column
+//! as a typed array (`UNNEST`, on a native connection); on SQLite prepared
+//! multi-row inserts of bound values, in the batch's one transaction.
 
 use super::geo::Geo;
 use super::jobs::{Job, JobResult};
 use super::state::AppState;
-use crate::db::{Backend, Db, Tx};
+use crate::db::{Backend, Db, WriteTx};
 use crate::domain::Timestamp;
 use crate::domain::agent;
 use crate::domain::ids::{NamespaceId, RepoId};
 use crate::domain::pulls::{Action, Day, Granularity, day_of_millis};
 use serde::Serialize;
 use sha2::Digest as _;
-use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -121,10 +121,10 @@ pub struct Ingested {
     pub duplicates: usize,
 }
 
-/// One table's bulk statement: the JSON keys are the column names.
+/// One table's bulk statement.
 struct Bulk {
     table: &'static str,
-    /// Column name and its PostgreSQL type.
+    /// Column name and its PostgreSQL type (`bigint`, `text` or `boolean`).
     cols: &'static [(&'static str, &'static str)],
     /// `ON CONFLICT …` and `RETURNING …`.
     tail: &'static str,
@@ -143,81 +143,123 @@ impl<'a> Val<'a> {
     fn text(s: Option<&'a str>) -> Val<'a> {
         s.map_or(Val::Null, Val::S)
     }
-    /// The value as JSON.
-    fn write_json(self, out: &mut String) {
-        use std::fmt::Write as _;
-        match self {
-            Val::I(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Val::S(s) => {
-                // serde_json escapes exactly as JSON wants.
-                out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
-            }
-            Val::B(b) => out.push_str(if b { "true" } else { "false" }),
-            Val::Null => out.push_str("null"),
-        }
-    }
+}
+
+/// What a bulk statement's `RETURNING` gives back, on either connection.
+trait Returned:
+    for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+}
+impl<R> Returned for R where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
 }
 
 /// Inserts rows given as one flat list of values, `b.cols.len()` per row
 /// in the order of `b.cols`, with the table's conflict clause; returns what
-/// its `RETURNING` returns.
-async fn bulk(
-    tx: &mut Tx<'_>,
-    backend: Backend,
+/// its `RETURNING` returns. The one bulk write of both backends.
+async fn bulk<R: Returned>(
+    tx: &mut WriteTx,
     b: &Bulk,
     values: &[Val<'_>],
-) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+) -> Result<Vec<R>, sqlx::Error> {
     let n = b.cols.len();
     debug_assert_eq!(values.len() % n, 0, "{}: a partial row", b.table);
     if values.is_empty() {
         return Ok(Vec::new());
     }
     let names = b.cols.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
-    match backend {
-        // PostgreSQL expands one JSON document into the rows: one statement
-        // and one round trip per table and batch (measured as fast as
-        // multi-row VALUES with bound parameters; the `Any` driver cannot
-        // bind the arrays UNNEST would take, nor COPY).
-        Backend::Postgres => {
+    match tx {
+        // PostgreSQL: one statement per table and batch, each column bound
+        // as one typed array (binary on the wire) and turned back into rows
+        // by UNNEST — no text to parse on either side.
+        // Rows with nothing to reconcile (no conflict clause, nothing
+        // returned) stream in as COPY text instead.
+        WriteTx::Pg(tx) if b.tail.is_empty() => {
             #[cfg(feature = "testing")]
             let started = std::time::Instant::now();
-            let mut json = String::with_capacity(values.len() * 16);
-            json.push('[');
-            for (i, row) in values.chunks(n).enumerate() {
-                if i > 0 {
-                    json.push(',');
-                }
-                json.push('{');
-                for (j, (v, (col, _))) in row.iter().zip(b.cols).enumerate() {
+            let mut text = String::with_capacity(values.len() * 12);
+            for row in values.chunks(n) {
+                for (j, v) in row.iter().enumerate() {
                     if j > 0 {
-                        json.push(',');
+                        text.push('\t');
                     }
-                    json.push('"');
-                    json.push_str(col);
-                    json.push_str("\":");
-                    v.write_json(&mut json);
+                    copy_text(*v, &mut text);
                 }
-                json.push('}');
+                text.push('\n');
             }
-            json.push(']');
             #[cfg(feature = "testing")]
             let encoded = started.elapsed();
-            let sql = format!(
-                "INSERT INTO {} ({names}) SELECT {names} FROM json_to_recordset($1::json) AS r({}) {}",
+            let sql = format!("COPY {} ({names}) FROM STDIN", b.table);
+            let mut copy = tx.copy_in_raw(&sql).await?;
+            if let Err(e) = copy.send(text.as_bytes()).await {
+                // Ends the COPY so that the connection can roll back.
+                let _ = copy.abort(e.to_string()).await;
+                return Err(e);
+            }
+            copy.finish().await?;
+            #[cfg(feature = "testing")]
+            timings::add(
                 b.table,
-                b.cols
-                    .iter()
-                    .map(|c| format!("{} {}", c.0, c.1))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                b.tail
+                values.len() / n,
+                encoded,
+                started.elapsed() - encoded,
             );
-            let out = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(json)
-                .fetch_all(&mut **tx)
-                .await;
+            Ok(Vec::new())
+        }
+        WriteTx::Pg(tx) => {
+            #[cfg(feature = "testing")]
+            let started = std::time::Instant::now();
+            let arrays = b
+                .cols
+                .iter()
+                .enumerate()
+                .map(|(j, (_, ty))| format!("${}::{ty}[]", j + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO {} ({names}) SELECT * FROM UNNEST({arrays}) {}",
+                b.table, b.tail
+            );
+            let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql));
+            for (j, (_, ty)) in b.cols.iter().enumerate() {
+                let column = values[j..].iter().step_by(n);
+                q = match *ty {
+                    "bigint" => q.bind(
+                        column
+                            .map(|v| match *v {
+                                Val::I(i) => Some(i),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                    "boolean" => q.bind(
+                        column
+                            .map(|v| match *v {
+                                Val::B(b) => Some(b),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                    _ => q.bind(
+                        column
+                            .map(|v| match *v {
+                                Val::S(s) => Some(s),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                };
+            }
+            #[cfg(feature = "testing")]
+            let encoded = started.elapsed();
+            let out = q.fetch_all(&mut **tx).await;
             #[cfg(feature = "testing")]
             timings::add(
                 b.table,
@@ -229,7 +271,7 @@ async fn bulk(
         }
         // SQLite: prepared multi-row inserts of up to SQLITE_ROWS rows with
         // bound values (several times faster than expanding JSON in SQL).
-        Backend::Sqlite => {
+        WriteTx::Any(tx) => {
             let mut out = Vec::new();
             let full = SQLITE_ROWS.min(32_766 / n);
             // Positional `?`: numbered `$N` parameters are looked up by name
@@ -246,7 +288,7 @@ async fn bulk(
                     vec![one.as_str(); rows].join(", "),
                     b.tail
                 );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
                     // Only full chunks repeat: cache only their statement.
                     .persistent(rows == full);
                 for v in chunk {
@@ -266,6 +308,59 @@ async fn bulk(
             Ok(out)
         }
     }
+}
+
+/// A value in `COPY`'s text format: `\N` for NULL, and backslash, tab,
+/// newline and carriage return escaped.
+fn copy_text(v: Val<'_>, out: &mut String) {
+    use std::fmt::Write as _;
+    match v {
+        Val::I(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::B(b) => out.push(if b { 't' } else { 'f' }),
+        Val::Null => out.push_str("\\N"),
+        Val::S(s)
+            if !s
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) =>
+        {
+            out.push_str(s);
+        }
+        Val::S(s) => {
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+}
+
+/// [`bulk`] for a statement without `RETURNING`.
+async fn put(tx: &mut WriteTx, b: &Bulk, values: &[Val<'_>]) -> Result<(), sqlx::Error> {
+    bulk::<()>(tx, b, values).await.map(drop)
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection, whichever
+/// driver it is on (the statement is the same text on both).
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            WriteTx::Any(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            WriteTx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
 }
 
 /// Rows per SQLite insert statement.
@@ -323,7 +418,7 @@ const RAW: Bulk = Bulk {
         ("tool_version", "text"),
         ("authenticated", "boolean"),
     ],
-    tail: "ON CONFLICT (namespace_id, source_id) WHERE source_id IS NOT NULL DO NOTHING RETURNING namespace_id, source_id",
+    tail: "ON CONFLICT (namespace_id, at, source_id) WHERE source_id IS NOT NULL DO NOTHING RETURNING namespace_id, at, source_id",
 };
 
 /// [`RAW`] for a batch without sender ids: every row is stored.
@@ -474,21 +569,27 @@ struct Derived<'a> {
 }
 
 /// The day's secret for unique-address hashes, created on first use.
-async fn salts(tx: &mut Tx<'_>, days: &HashSet<Day>) -> Result<HashMap<Day, Vec<u8>>, sqlx::Error> {
+async fn salts(
+    tx: &mut WriteTx,
+    days: &HashSet<Day>,
+) -> Result<HashMap<Day, Vec<u8>>, sqlx::Error> {
     let mut out = HashMap::new();
     for &day in days {
-        let fresh: [u8; 32] = rand::random();
-        sqlx::query(
+        let fresh = hex::encode(rand::random::<[u8; 32]>());
+        on_tx!(tx, |c| sqlx::query(
             "INSERT INTO pull_salts (day, secret) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
         )
         .bind(day)
-        .bind(hex::encode(fresh))
-        .execute(&mut **tx)
-        .await?;
-        let secret: String = sqlx::query_scalar("SELECT secret FROM pull_salts WHERE day = $1")
-            .bind(day)
-            .fetch_one(&mut **tx)
-            .await?;
+        .bind(&fresh)
+        .execute(c)
+        .await
+        .map(drop))?;
+        let secret: String = on_tx!(tx, |c| sqlx::query_scalar(
+            "SELECT secret FROM pull_salts WHERE day = $1"
+        )
+        .bind(day)
+        .fetch_one(c)
+        .await)?;
         out.insert(day, hex::decode(secret).unwrap_or_default());
     }
     Ok(out)
@@ -514,14 +615,15 @@ fn ip_hash(secret: &[u8], ip: IpAddr) -> i64 {
 /// Stores a batch of events and their rollups in one transaction; the one
 /// write path of the registry's events and of `POST /api/v1/events`.
 pub async fn ingest(db: &Db, geo: &Geo, events: &[PullEvent]) -> Result<Ingested, sqlx::Error> {
-    // A sender id repeated inside the batch counts once.
-    let mut seen: HashSet<(i64, &str)> = HashSet::new();
+    // An event is its namespace, timestamp and sender id (see migration
+    // 0012): repeated inside the batch, it counts once.
+    let mut seen: HashSet<(i64, i64, &str)> = HashSet::new();
     let mut dup_in_batch = 0;
     let events: Vec<&PullEvent> = events
         .iter()
         .filter(|e| match &e.source_id {
             Some(id) => {
-                let fresh = seen.insert((e.namespace.0, id.as_str()));
+                let fresh = seen.insert((e.namespace.0, e.at.0, id.as_str()));
                 dup_in_batch += usize::from(!fresh);
                 fresh
             }
@@ -529,7 +631,7 @@ pub async fn ingest(db: &Db, geo: &Geo, events: &[PullEvent]) -> Result<Ingested
         })
         .collect();
     let mut clock = std::time::Instant::now();
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_bulk().await?;
     step("(begin)", 1, &mut clock);
     let days: HashSet<Day> = events
         .iter()
@@ -590,29 +692,22 @@ pub async fn ingest(db: &Db, geo: &Geo, events: &[PullEvent]) -> Result<Ingested
     // Events without a sender id (the registry's own) are all stored: no
     // need to read back which were.
     let with_ids = derived.iter().any(|d| d.e.source_id.is_some());
-    let returned = bulk(
-        &mut tx,
-        db.backend,
-        if with_ids { &RAW } else { &RAW_PLAIN },
-        &raw,
-    )
-    .await?;
-    let stored_sources: HashSet<(i64, String)> = returned
-        .iter()
-        .filter_map(|r| {
-            let ns = r.try_get::<i64, _>(0).ok()?;
-            r.try_get::<Option<String>, _>(1)
-                .ok()
-                .flatten()
-                .map(|id| (ns, id))
-        })
-        .collect();
+    let stored_sources: HashSet<(i64, i64, String)> = if with_ids {
+        bulk::<(i64, i64, Option<String>)>(&mut tx, &RAW, &raw)
+            .await?
+            .into_iter()
+            .filter_map(|(ns, at, id)| Some((ns, at, id?)))
+            .collect()
+    } else {
+        put(&mut tx, &RAW_PLAIN, &raw).await?;
+        HashSet::new()
+    };
     let stored: Vec<&Derived> = derived
         .iter()
         .filter(|d| {
             d.e.source_id
                 .as_ref()
-                .is_none_or(|id| stored_sources.contains(&(d.e.namespace.0, id.clone())))
+                .is_none_or(|id| stored_sources.contains(&(d.e.namespace.0, d.e.at.0, id.clone())))
         })
         .collect();
     let ingested = Ingested {
@@ -654,7 +749,7 @@ fn sorted_set<K: Ord>(m: &FxHashSet<K>) -> Vec<&K> {
 
 /// Adds stored events to the rollups, the pull counts and the tags' last pulls.
 async fn rollups(
-    tx: &mut Tx<'_>,
+    tx: &mut WriteTx,
     backend: Backend,
     stored: &[&Derived<'_>],
 ) -> Result<(), sqlx::Error> {
@@ -753,7 +848,7 @@ async fn rollups(
             I(*n),
         ]);
     }
-    bulk(tx, backend, &CUBE, &v).await?;
+    put(tx, &CUBE, &v).await?;
     let v: Vec<Val> = sorted(&daily)
         .into_iter()
         .flat_map(|((ns, repo, day, tag, digest, action), n)| {
@@ -768,7 +863,7 @@ async fn rollups(
             ]
         })
         .collect();
-    bulk(tx, backend, &DAILY, &v).await?;
+    put(tx, &DAILY, &v).await?;
     let v: Vec<Val> = sorted(&breakdowns)
         .into_iter()
         .flat_map(|((ns, repo, day, dim, value, action), n)| {
@@ -783,24 +878,15 @@ async fn rollups(
             ]
         })
         .collect();
-    bulk(tx, backend, &BREAKDOWNS, &v).await?;
+    put(tx, &BREAKDOWNS, &v).await?;
     let v: Vec<Val> = sorted_set(&uniques)
         .into_iter()
         .flat_map(|(ns, repo, day, tag, digest, h)| {
             [I(*ns), I(*repo), I(*day), S(tag), S(digest), I(*h)]
         })
         .collect();
-    bulk(tx, backend, &UNIQUES, &v).await?;
-    namespace_rollups(
-        tx,
-        backend,
-        &ns_keys,
-        &ns_days,
-        &ns_breakdowns,
-        &day_ips,
-        &ns_of,
-    )
-    .await?;
+    put(tx, &UNIQUES, &v).await?;
+    namespace_rollups(tx, &ns_keys, &ns_days, &ns_breakdowns, &day_ips, &ns_of).await?;
     clock = std::time::Instant::now();
     // The repository's lifetime pull count (GETs) and each tag's last pull:
     // one statement each per batch, whatever the number of repositories and tags.
@@ -821,10 +907,11 @@ async fn rollups(
                  WHERE repositories.id = j.id"
             }
         };
-        sqlx::query(sql)
+        on_tx!(tx, |c| sqlx::query(sql)
             .bind(json(&rows))
-            .execute(&mut **tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(drop))?;
     }
     if !pulled.is_empty() {
         let rows: Vec<serde_json::Value> = pulled
@@ -845,10 +932,11 @@ async fn rollups(
                    AND (tags.last_pulled_at IS NULL OR tags.last_pulled_at < j.at)"
             }
         };
-        sqlx::query(sql)
+        on_tx!(tx, |c| sqlx::query(sql)
             .bind(json(&rows))
-            .execute(&mut **tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(drop))?;
     }
     step("(counters)", counts.len() + pulled.len(), &mut clock);
     Ok(())
@@ -857,8 +945,7 @@ async fn rollups(
 /// Adds a batch to the namespace-level rollups: keys per day and per week,
 /// day totals, breakdowns, and each repository's new distinct addresses.
 async fn namespace_rollups(
-    tx: &mut Tx<'_>,
-    backend: Backend,
+    tx: &mut WriteTx,
     keys: &Agg<(i64, Day, &str, i64, &str)>,
     days: &Agg<(i64, Day, &str)>,
     breakdowns: &Agg<(i64, Day, &str, &str, &str)>,
@@ -872,7 +959,7 @@ async fn namespace_rollups(
             [I(*ns), I(*day), S(kind), I(*repo), S(key), I(*n)]
         })
         .collect();
-    bulk(tx, backend, &NS_KEYS, &v).await?;
+    put(tx, &NS_KEYS, &v).await?;
     let mut weeks: BTreeMap<(i64, Day, &str, i64, &str), i64> = BTreeMap::new();
     for ((ns, day, kind, repo, key), n) in keys.iter() {
         *weeks
@@ -885,19 +972,19 @@ async fn namespace_rollups(
             [I(*ns), I(*week), S(kind), I(*repo), S(key), I(*n)]
         })
         .collect();
-    bulk(tx, backend, &NS_WEEK_KEYS, &v).await?;
+    put(tx, &NS_WEEK_KEYS, &v).await?;
     let v: Vec<Val> = sorted(days)
         .into_iter()
         .flat_map(|((ns, day, action), n)| [I(*ns), I(*day), S(action), I(*n)])
         .collect();
-    bulk(tx, backend, &NS_DAYS, &v).await?;
+    put(tx, &NS_DAYS, &v).await?;
     let v: Vec<Val> = sorted(breakdowns)
         .into_iter()
         .flat_map(|((ns, day, dim, value, action), n)| {
             [I(*ns), I(*day), S(dim), S(value), S(action), I(*n)]
         })
         .collect();
-    bulk(tx, backend, &NS_BREAKDOWNS, &v).await?;
+    put(tx, &NS_BREAKDOWNS, &v).await?;
     if day_ips.is_empty() {
         return Ok(());
     }
@@ -907,9 +994,7 @@ async fn namespace_rollups(
         .collect();
     // Only the addresses first seen now (RETURNING) add to the counts.
     let mut fresh: BTreeMap<(i64, Day, i64), i64> = BTreeMap::new();
-    for r in bulk(tx, backend, &DAY_IPS, &v).await? {
-        let repo: i64 = r.try_get(0)?;
-        let day: Day = r.try_get(1)?;
+    for (repo, day) in bulk::<(i64, Day)>(tx, &DAY_IPS, &v).await? {
         let ns = ns_of.get(&repo).copied().unwrap_or_default();
         *fresh.entry((ns, day, repo)).or_default() += 1;
     }
@@ -917,7 +1002,7 @@ async fn namespace_rollups(
         .iter()
         .flat_map(|((ns, day, repo), n)| [I(*ns), I(*day), I(*repo), I(*n)])
         .collect();
-    bulk(tx, backend, &NS_ADDRESSES, &v).await?;
+    put(tx, &NS_ADDRESSES, &v).await?;
     Ok(())
 }
 
@@ -993,6 +1078,63 @@ mod tests {
         }
         assert!(!q.push(ev(-1)));
         assert_eq!(q.dropped(), 1);
+    }
+
+    #[cfg(feature = "testing")]
+    crate::both_backends! {
+        async fn bulk_writes_keep_every_value_and_count_a_retry_once(db: Db) {
+            let geo = Geo::empty();
+            // Without sender ids (the registry's own events; COPY on
+            // PostgreSQL): awkward text, a missing tag, both booleans.
+            let mut plain: Vec<PullEvent> = (0..700).map(|i| ev(1_700_000_000_000 + i)).collect();
+            plain[3].reference = "a\tb\\c\nd\re\\N é".into();
+            plain[3].tag = None;
+            plain[3].action = Action::PullByDigest;
+            plain[4].authenticated = true;
+            let r = ingest(&db, &geo, &plain).await.expect("ingest");
+            assert_eq!((r.stored, r.duplicates), (700, 0));
+            let row: (String, Option<String>, String, i64) = sqlx::query_as(
+                "SELECT reference, tag, action, CAST(authenticated AS INTEGER) FROM pull_events WHERE at = $1",
+            )
+            .bind(1_700_000_000_003_i64)
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+            assert_eq!(row, ("a\tb\\c\nd\re\\N é".into(), None, "pull_by_digest".into(), 0));
+            let authenticated: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pull_events WHERE authenticated",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .expect("count");
+            assert_eq!(authenticated, 1);
+            // With ids (UNNEST on PostgreSQL): a retry counts once, also
+            // inside one batch; the same id at another time is another event.
+            let with_ids: Vec<PullEvent> = (0..3)
+                .map(|i| PullEvent {
+                    source_id: Some(format!("id-{i}")),
+                    ..ev(1_800_000_000_000 + i)
+                })
+                .collect();
+            let mut retried = with_ids.clone();
+            retried.push(with_ids[0].clone());
+            retried.push(PullEvent { at: Timestamp(1_800_000_000_999), ..with_ids[1].clone() });
+            let r = ingest(&db, &geo, &with_ids).await.expect("ingest");
+            assert_eq!((r.stored, r.duplicates), (3, 0));
+            let r = ingest(&db, &geo, &retried).await.expect("retry");
+            assert_eq!((r.stored, r.duplicates), (1, 4));
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pull_events")
+                .fetch_one(&db.pool)
+                .await
+                .expect("count");
+            assert_eq!(total, 704);
+            // The rollups hold every stored event.
+            let pulls: i64 = sqlx::query_scalar("SELECT CAST(SUM(pulls) AS BIGINT) FROM pull_daily")
+                .fetch_one(&db.pool)
+                .await
+                .expect("sum");
+            assert_eq!(pulls, 704);
+        }
     }
 
     #[test]
