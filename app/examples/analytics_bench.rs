@@ -13,7 +13,10 @@
 //!
 //! With `--ids` every event carries a random sender id, as the events the API
 //! receives do (the registry's own have none); with `--streams N`, N batches
-//! are ingested at once, as concurrent requests to the API would be.
+//! are ingested at once, as concurrent requests to the API would be; with
+//! `--days N` the stream covers the last N days instead of a year (denser:
+//! at hub scale a day holds hundreds of millions of pulls, so the rollups'
+//! rows are updated far more often than created).
 //!
 //! ```text
 //! cargo run --release -p app --features testing --example analytics_bench -- \
@@ -120,6 +123,7 @@ async fn main() {
     let export: usize = arg("--export", "1000000").parse().unwrap_or(1_000_000);
     let ids = args.iter().any(|a| a == "--ids");
     let streams: usize = arg("--streams", "1").parse().unwrap_or(1).max(1);
+    let days: i64 = arg("--days", "365").parse().unwrap_or(365).clamp(1, 365);
     let t = TestDb::new(backend).await;
     let db = t.db.clone();
     let now = Timestamp(1_795_000_000_000);
@@ -157,31 +161,38 @@ async fn main() {
     }
     tx.commit().await.expect("commit");
     let geo = std::sync::Arc::new(Geo::empty());
-    // Ingestion: one synthetic day at a time over a year, in batches of 10,000.
-    // The generator's growth and weekday factors average about 0.62.
-    let per_day = (total as f64 / 365.0 / 0.62) as usize + 1;
+    // Ingestion: one synthetic day at a time over the last `--days` days (a
+    // year by default), in batches of 10,000. The generator's growth and
+    // weekday factors average about 0.62.
+    let per_day = (total as f64 / days as f64 / 0.62) as usize + 1;
     // The whole stream first, in batches, so that generating it is not timed.
     let mut batches: Vec<Vec<app::core::events::PullEvent>> = Vec::new();
     let mut pending: Vec<app::core::events::PullEvent> = Vec::new();
     let mut generated = 0usize;
     let today = day_of_millis(now.0);
-    for d in 0..365i64 {
-        if generated >= total {
-            break;
-        }
-        let until = Timestamp((today - 364 + d + 1) * DAY_MS);
-        pending.extend(synthetic::events(&targets, until, 1, per_day, d as u64));
-        if pending.len() < 10_000 && d < 364 {
-            continue;
-        }
-        let mut events = std::mem::take(&mut pending);
-        if ids {
-            for e in &mut events {
-                e.source_id = Some(format!("{:032x}", rand::random::<u128>()));
+    let mut seed = 0u64;
+    'generate: loop {
+        for d in (365 - days)..365 {
+            if generated >= total {
+                break 'generate;
             }
+            let until = Timestamp((today - 364 + d + 1) * DAY_MS);
+            pending.extend(synthetic::events(&targets, until, 1, per_day, seed));
+            seed += 1;
+            if pending.len() < 10_000 && d < 364 {
+                continue;
+            }
+            // Senders deliver events in the order they happened.
+            let mut events = std::mem::take(&mut pending);
+            events.sort_by_key(|e| e.at.0);
+            if ids {
+                for e in &mut events {
+                    e.source_id = Some(format!("{:032x}", rand::random::<u128>()));
+                }
+            }
+            generated += events.len();
+            batches.extend(events.chunks(10_000).map(<[_]>::to_vec));
         }
-        generated += events.len();
-        batches.extend(events.chunks(10_000).map(<[_]>::to_vec));
     }
     // `--streams N` senders at once, each taking the next batch in turn (as
     // concurrent requests to the API would).
