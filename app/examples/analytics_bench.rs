@@ -165,52 +165,63 @@ async fn main() {
     // year by default), in batches of 10,000. The generator's growth and
     // weekday factors average about 0.62.
     let per_day = (total as f64 / days as f64 / 0.62) as usize + 1;
-    // The whole stream first, in batches, so that generating it is not timed.
-    let mut batches: Vec<Vec<app::core::events::PullEvent>> = Vec::new();
-    let mut pending: Vec<app::core::events::PullEvent> = Vec::new();
-    let mut generated = 0usize;
+    // A generator thread delivers the stream in batches through a short
+    // queue (generating is several times faster than ingesting, and a
+    // pre-generated 10M-event stream would take 5 GB from the database's
+    // page cache).
     let today = day_of_millis(now.0);
-    let mut seed = 0u64;
-    'generate: loop {
-        for d in (365 - days)..365 {
-            if generated >= total {
-                break 'generate;
-            }
-            let until = Timestamp((today - 364 + d + 1) * DAY_MS);
-            pending.extend(synthetic::events(&targets, until, 1, per_day, seed));
-            seed += 1;
-            if pending.len() < 10_000 && d < 364 {
-                continue;
-            }
-            // Senders deliver events in the order they happened.
-            let mut events = std::mem::take(&mut pending);
-            events.sort_by_key(|e| e.at.0);
-            if ids {
-                for e in &mut events {
-                    e.source_id = Some(format!("{:032x}", rand::random::<u128>()));
+    let (send, recv) =
+        tokio::sync::mpsc::channel::<Vec<app::core::events::PullEvent>>(2 * streams + 1);
+    let wall = Instant::now();
+    let generator = {
+        let targets = targets.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut pending: Vec<app::core::events::PullEvent> = Vec::new();
+            let mut generated = 0usize;
+            let mut seed = 0u64;
+            loop {
+                for d in (365 - days)..365 {
+                    if generated >= total {
+                        return;
+                    }
+                    let until = Timestamp((today - 364 + d + 1) * DAY_MS);
+                    pending.extend(synthetic::events(&targets, until, 1, per_day, seed));
+                    seed += 1;
+                    if pending.len() < 10_000 && d < 364 {
+                        continue;
+                    }
+                    // Senders deliver events in the order they happened.
+                    let mut events = std::mem::take(&mut pending);
+                    events.sort_by_key(|e| e.at.0);
+                    if ids {
+                        for e in &mut events {
+                            e.source_id = Some(format!("{:032x}", rand::random::<u128>()));
+                        }
+                    }
+                    generated += events.len();
+                    for batch in events.chunks(10_000) {
+                        if send.blocking_send(batch.to_vec()).is_err() {
+                            return;
+                        }
+                    }
                 }
             }
-            generated += events.len();
-            batches.extend(events.chunks(10_000).map(<[_]>::to_vec));
-        }
-    }
+        })
+    };
     // `--streams N` senders at once, each taking the next batch in turn (as
     // concurrent requests to the API would).
-    let batches = std::sync::Arc::new(batches);
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let wall = Instant::now();
+    let recv = std::sync::Arc::new(tokio::sync::Mutex::new(recv));
     let workers: Vec<_> = (0..streams)
         .map(|_| {
-            let (db, geo, batches, next) = (db.clone(), geo.clone(), batches.clone(), next.clone());
+            let (db, geo, recv) = (db.clone(), geo.clone(), recv.clone());
             tokio::spawn(async move {
                 let mut out = (0usize, 0f64, Vec::new());
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(batch) = batches.get(i) else {
+                    let Some(batch) = recv.lock().await.recv().await else {
                         return out;
                     };
                     let start = Instant::now();
-                    let r = app::core::events::ingest(&db, &geo, batch)
+                    let r = app::core::events::ingest(&db, &geo, &batch)
                         .await
                         .expect("ingest");
                     let secs = start.elapsed().as_secs_f64();
@@ -229,7 +240,7 @@ async fn main() {
         rates.extend(r);
     }
     let wall = wall.elapsed().as_secs_f64();
-    drop(batches);
+    generator.await.expect("generator");
     println!(
         "{backend:?}: ingested {stored} events in {wall:.1} s with {streams} stream(s): {:.0} events/s overall, median batch {:.0} events/s",
         stored as f64 / wall,

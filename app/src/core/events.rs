@@ -15,9 +15,10 @@
 //! day); it is never stored.
 //!
 //! Bulk writes go through one function, [`bulk`], with each backend's fast
-//! path: on PostgreSQL one statement per table and batch binding each column
-//! as a typed array (`UNNEST`, on a native connection); on SQLite prepared
-//! multi-row inserts of bound values, in the batch's one transaction.
+//! path: on PostgreSQL (a native connection) `COPY` for rows without sender
+//! ids and otherwise one statement per table and batch binding each column
+//! as a typed array (`UNNEST`); on SQLite prepared multi-row inserts of bound
+//! values. All in the batch's one transaction.
 
 use super::geo::Geo;
 use super::jobs::{Job, JobResult};
@@ -176,11 +177,8 @@ async fn bulk<R: Returned>(
     }
     let names = b.cols.iter().map(|c| c.0).collect::<Vec<_>>().join(", ");
     match tx {
-        // PostgreSQL: one statement per table and batch, each column bound
-        // as one typed array (binary on the wire) and turned back into rows
-        // by UNNEST — no text to parse on either side.
-        // Rows with nothing to reconcile (no conflict clause, nothing
-        // returned) stream in as COPY text instead.
+        // PostgreSQL, rows with nothing to reconcile (no conflict clause,
+        // nothing returned: the registry's own raw events): one COPY.
         WriteTx::Pg(tx) if b.tail.is_empty() => {
             #[cfg(feature = "testing")]
             let started = std::time::Instant::now();
@@ -213,6 +211,9 @@ async fn bulk<R: Returned>(
             );
             Ok(Vec::new())
         }
+        // PostgreSQL, the others: one statement per table and batch, each
+        // column bound as one typed array (binary on the wire) and turned
+        // back into rows by UNNEST — no text to parse on either side.
         WriteTx::Pg(tx) => {
             #[cfg(feature = "testing")]
             let started = std::time::Instant::now();
