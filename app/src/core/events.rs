@@ -144,6 +144,24 @@ impl<'a> Val<'a> {
     fn text(s: Option<&'a str>) -> Val<'a> {
         s.map_or(Val::Null, Val::S)
     }
+    fn int(self) -> Option<i64> {
+        match self {
+            Val::I(i) => Some(i),
+            _ => None,
+        }
+    }
+    fn boolean(self) -> Option<bool> {
+        match self {
+            Val::B(b) => Some(b),
+            _ => None,
+        }
+    }
+    fn str(self) -> Option<&'a str> {
+        match self {
+            Val::S(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// What a bulk statement's `RETURNING` gives back, on either connection.
@@ -232,30 +250,9 @@ async fn bulk<R: Returned>(
             for (j, (_, ty)) in b.cols.iter().enumerate() {
                 let column = values[j..].iter().step_by(n);
                 q = match *ty {
-                    "bigint" => q.bind(
-                        column
-                            .map(|v| match *v {
-                                Val::I(i) => Some(i),
-                                _ => None,
-                            })
-                            .collect::<Vec<_>>(),
-                    ),
-                    "boolean" => q.bind(
-                        column
-                            .map(|v| match *v {
-                                Val::B(b) => Some(b),
-                                _ => None,
-                            })
-                            .collect::<Vec<_>>(),
-                    ),
-                    _ => q.bind(
-                        column
-                            .map(|v| match *v {
-                                Val::S(s) => Some(s),
-                                _ => None,
-                            })
-                            .collect::<Vec<_>>(),
-                    ),
+                    "bigint" => q.bind(column.map(|v| v.int()).collect::<Vec<_>>()),
+                    "boolean" => q.bind(column.map(|v| v.boolean()).collect::<Vec<_>>()),
+                    _ => q.bind(column.map(|v| v.str()).collect::<Vec<_>>()),
                 };
             }
             #[cfg(feature = "testing")]
