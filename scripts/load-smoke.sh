@@ -4,11 +4,12 @@
 # A short load test that fails on any panic: starts SERVER_BIN on a free
 # loopback port with demo data in a throw-away SQLite directory, drives it with
 # wrk (16 connections, SECONDS seconds, default 5) over a mix of pages, badges
-# and API reads, then fails if the server log holds "panicked", or wrk saw a
+# and API reads, then clients that hang up mid-page (scripts/disconnect-storm.py,
+# as many seconds), then fails if the server log holds "panicked", or wrk saw a
 # socket error or a non-2xx/3xx answer. Run by scripts/test.sh.
 set -euo pipefail
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ] || [ -z "${1:-}" ]; then
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 bin="$1"; secs="${2:-5}"
@@ -31,6 +32,7 @@ LUA
 out="$(wrk -t2 -c16 -d"${secs}s" --latency -s "$dir/mix.lua" "http://127.0.0.1:$port")"
 echo "$out"
 fail=0
+python3 "$(dirname "$0")/disconnect-storm.py" "$hub" "$secs" || fail=1
 if grep -q "panicked" "$log"; then
     echo "load-smoke: the server panicked:" >&2
     grep -A5 "panicked" "$log" | head -40 >&2

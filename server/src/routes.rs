@@ -51,7 +51,8 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             RENDER_DEADLINE,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(render_to_the_end));
     let api = Router::new()
         .merge(ops().router)
         .merge(app::api().router)
@@ -190,6 +191,45 @@ async fn server_fn_body_limit(req: Request<Body>, next: axum::middleware::Next) 
         return too_large();
     }
     res
+}
+
+/// Renders every page to its end, even for a client that hung up.
+///
+/// Leptos tears a page's reactive owner down when its response stream is
+/// dropped; a `<Suspense>` whose resource finishes at that moment re-runs
+/// its children on a worker thread against the half-disposed owner and
+/// panics there (`<A/>` or a router hook finding no router). So the page is
+/// rendered in a task of its own that reads the stream to the end (the owner
+/// is then released in order, after every suspense has resolved) and hands
+/// the chunks to the client while it listens. A render that outlives
+/// [`RENDER_DEADLINE`] twice over is dropped all the same.
+async fn render_to_the_end(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    use futures::{FutureExt, StreamExt};
+    let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(tokio::time::timeout(2 * RENDER_DEADLINE, async move {
+        let res = match std::panic::AssertUnwindSafe(next.run(req))
+            .catch_unwind()
+            .await
+        {
+            Ok(res) => res,
+            Err(panic) => panic_response(panic),
+        };
+        let (parts, body) = res.into_parts();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, axum::Error>>(16);
+        let body_out = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        }));
+        let mut listening = head_tx.send(Response::from_parts(parts, body_out)).is_ok();
+        let mut chunks = body.into_data_stream();
+        while let Some(chunk) = chunks.next().await {
+            if listening {
+                listening = tx.send(chunk).await.is_ok();
+            }
+        }
+    }));
+    head_rx
+        .await
+        .unwrap_or_else(|_| AppError::internal().into_response())
 }
 
 /// A handler panicked: log it loudly and answer the opaque 500.
