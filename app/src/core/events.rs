@@ -416,7 +416,7 @@ const RAW: Bulk = Bulk {
         ("tool_version", "text"),
         ("authenticated", "boolean"),
     ],
-    tail: "ON CONFLICT (namespace_id, at, source_id) WHERE source_id IS NOT NULL DO NOTHING RETURNING namespace_id, at, source_id",
+    tail: "ON CONFLICT (namespace_id, at, source_id) DO NOTHING RETURNING namespace_id, at, source_id",
 };
 
 /// [`RAW`] for a batch without sender ids: every row is stored.
@@ -1089,6 +1089,9 @@ mod tests {
             plain[3].tag = None;
             plain[3].action = Action::PullByDigest;
             plain[4].authenticated = true;
+            // Two pulls in the same millisecond without ids are two pulls
+            // (a NULL id never conflicts in the identity index).
+            plain[6].at = plain[5].at;
             let r = ingest(&db, &geo, &plain).await.expect("ingest");
             assert_eq!((r.stored, r.duplicates), (700, 0));
             let row: (String, Option<String>, String, i64) = sqlx::query_as(
