@@ -194,9 +194,27 @@ pub fn RenewBanner(
     })
 }
 
-/// `1 tag`, `2 tags`.
+/// `1 tag`, `2 tags`, `38,292 pulls`.
 pub fn plural(n: i64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    let digits = if n < 0 {
+        format!("-{}", thousands(n.unsigned_abs()))
+    } else {
+        thousands(n.unsigned_abs())
+    };
+    format!("{digits} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Groups digits: `5242880` → `5,242,880` (every count the pages show).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// One repository in a list (namespace page, search results): small logo,
@@ -242,6 +260,18 @@ pub fn focus_by_id(id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_group_their_digits() {
+        assert_eq!(thousands(5_242_880), "5,242,880");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(plural(38_292, "pull"), "38,292 pulls");
+        assert_eq!(plural(1, "tag"), "1 tag");
+        assert_eq!(plural(0, "tag"), "0 tags");
+        assert_eq!(plural(-1200, "day"), "-1,200 days");
+    }
 
     #[test]
     fn theme_cookie() {

@@ -7,6 +7,7 @@
 use super::{Gate, Insights, country_name, host_name};
 use crate::domain::agent;
 use crate::domain::pulls::{Counts, Granularity, PRESETS, Series, format_day};
+use crate::ui::thousands;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -244,19 +245,6 @@ fn Dashboard(d: Insights, sel: Memo<Selection>) -> impl IntoView {
     .into_any()
 }
 
-/// `12345` → `12,345`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A round axis maximum at or above `v` (1, 2, 2.5, 5 × 10ⁿ).
 fn nice_max(v: u64) -> u64 {
     if v <= 4 {
@@ -355,7 +343,7 @@ fn TimeChart(
         let segs = stacks[p].iter().enumerate().filter(|(_, n)| **n > 0).map(|(k, n)| {
             let hgt = plot_h * *n as f64 / max as f64;
             y -= hgt;
-            let tip = format!("{} · {}: {} pulls", fmt_period((*s, *e)), names.get(k).cloned().unwrap_or_default(), n);
+            let tip = format!("{} · {}: {} pulls", fmt_period((*s, *e)), names.get(k).cloned().unwrap_or_default(), thousands(*n));
             view! {
                 <rect x=x y=y width=(bw * 0.8).max(1.0) height=hgt class=format!("c{}", k + 1)>
                     <title>{tip}</title>

@@ -79,18 +79,7 @@ pub enum Refusal {
     Corrupt { format: LogoFormat, reason: String },
 }
 
-/// Groups digits: 5242880 → "5,242,880".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::ui::thousands;
 
 impl Refusal {
     /// A stable short code (used by tests and the page's `data-verdict`).
@@ -462,13 +451,6 @@ mod tests {
             variant_path(&format!("{h}.png"), 64),
             format!("/logos/{h}-64.png")
         );
-    }
-
-    #[test]
-    fn thousands_groups() {
-        assert_eq!(thousands(5_242_880), "5,242,880");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
     }
 
     #[test]

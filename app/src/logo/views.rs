@@ -178,7 +178,7 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
                             <div class="row"><button class="secondary" on:click=move |_| step.set(Step::Closed)>"Close"</button></div>
                         }.into_any(),
                         Step::Preview { url, name, width, height, bytes, format } => view! {
-                            <p data-testid="logo-verdict" data-code="ok" class="ok">{format!("{name}: {format}, {width}×{height} pixels, {} bytes — ready to upload.", super::thousands(bytes))}</p>
+                            <p data-testid="logo-verdict" data-code="ok" class="ok">{format!("{name}: {format}, {width}×{height} pixels, {} bytes — ready to upload.", crate::ui::thousands(bytes))}</p>
                             <img class="logo-preview" src=url alt="Preview of the new logo"/>
                             <div class="row">
                                 <button data-testid="logo-upload" on:click=upload>"Upload"</button>
