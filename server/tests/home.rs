@@ -129,6 +129,37 @@ app::both_backends! {
 }
 
 app::both_backends! {
+    async fn search_orders_hits_by_the_ranking_rule(db: Db) {
+        let t = test_app(db.clone());
+        server::demo::seed(&db, common::T0).await.expect("seed");
+        let mut tx = db.begin().await.expect("tx");
+        let owner = app::account::store::insert_user(&mut tx, "rankowner", "x", false, common::T0).await.expect("user");
+        let org = app::org::store::insert_org(&mut tx, "rankorg", owner, common::T0).await.expect("org");
+        for (name, desc) in [("tools", "ships logs to Fluent Bit"), ("my-fluent-helper", "helps fluent users"), ("fluent", "the exact name")] {
+            app::core::catalog::insert_repo(&mut tx, org, name, desc, false, common::T0).await.expect("repo");
+        }
+        tx.commit().await.expect("commit");
+        let r = t.server_fn("search", None, &[("q", "fluent")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let hits: Vec<app::domain::RepoSummary> = serde_json::from_value(r.json()["results"].clone()).expect("results");
+        let full = |h: &[app::domain::RepoSummary]| h.iter().map(|h| format!("{}/{}", h.namespace, h.name)).collect::<Vec<_>>();
+        // The database orders as the rule in `search::rank` does.
+        let mut ranked = hits.clone();
+        app::search::rank("fluent", &mut ranked);
+        assert_eq!(full(&hits), full(&ranked));
+        // The exact name first, then the sponsored organization's repositories
+        // by pulls (fluent-operator's description naming Fluent Bit does not
+        // lift it over the far more pulled fluent-bit), then the rest.
+        let order = full(&hits);
+        assert_eq!(order[0], "rankorg/fluent", "{order:?}");
+        assert_eq!(order[1], "fluentorg/fluent-bit", "{order:?}");
+        let sponsored: Vec<i64> = hits.iter().filter(|h| h.namespace == "fluentorg").map(|h| h.pull_count).collect();
+        assert!(sponsored.windows(2).all(|w| w[0] >= w[1]), "{sponsored:?}");
+        assert_eq!(order.last().map(String::as_str), Some("rankorg/tools"), "{order:?}");
+    }
+}
+
+app::both_backends! {
     async fn search_through_the_index_finds_what_a_scan_finds(db: Db) {
         let t = test_app(db.clone());
         server::demo::seed(&db, common::T0).await.expect("seed");

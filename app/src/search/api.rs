@@ -43,7 +43,8 @@ pub async fn search(
     }
     // Ranked, filtered, counted and paged in SQL: the same relevance as
     // `super::relevance` (exact name 100, name prefix 60, name or full name
-    // contains 40, namespace contains 20, description contains 10), then
+    // contains 40, namespace contains 20, description contains 10 where the
+    // name does not match), then
     // sponsored first, then pulls. Sponsorship is the membership's perks
     // window (until the end of grace), so the filter applies in the query.
     let now = state.clock.now().0;
@@ -140,7 +141,7 @@ pub async fn search(
                          WHEN {full} LIKE $1 ESCAPE '\\' THEN 40
                          ELSE 0 END)
                  + (CASE WHEN {namespace} LIKE $1 ESCAPE '\\' THEN 20 ELSE 0 END)
-                 + (CASE WHEN {description} LIKE $1 ESCAPE '\\' THEN 10 ELSE 0 END) AS score
+                 + (CASE WHEN {description} LIKE $1 ESCAPE '\\' AND NOT ({full} LIKE $1 ESCAPE '\\') THEN 10 ELSE 0 END) AS score
             FROM {source}
               AND ($6 = 0 OR n.id IN (SELECT namespace_id FROM sponsors))
          ),

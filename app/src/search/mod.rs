@@ -39,7 +39,10 @@ pub fn relevance(query: &str, namespace: &str, name: &str, description: &str) ->
     if namespace.contains(&q) {
         score += 20;
     }
-    if description.to_lowercase().contains(&q) {
+    // The description counts only where the name does not match: among
+    // names that match alike, the most pulled comes first, not the one whose
+    // text repeats the word.
+    if !full.contains(&q) && description.to_lowercase().contains(&q) {
         score += 10;
     }
     score
@@ -99,6 +102,38 @@ mod tests {
         assert_eq!(
             order,
             vec!["zed/log", "fluentorg/logger", "acme/logger", "misc/tools"]
+        );
+    }
+
+    #[test]
+    fn a_mention_in_the_description_does_not_outrank_pulls() {
+        let mut hits = vec![
+            hit(
+                "fluentorg",
+                "fluent-operator",
+                "an operator for Fluent Bit",
+                true,
+                9_085,
+            ),
+            hit(
+                "fluentorg",
+                "fluent-bit",
+                "logs and metrics processor",
+                true,
+                38_292,
+            ),
+            hit("misc", "shipper", "ships to fluent bit", false, 50_000),
+            hit("misc", "fluent", "the exact name", false, 0),
+        ];
+        rank("fluent", &mut hits);
+        let order: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            order,
+            vec!["fluent", "fluent-bit", "fluent-operator", "shipper"]
+        );
+        assert_eq!(
+            relevance("fluent", "misc", "shipper", "ships to Fluent bit"),
+            10
         );
     }
 
