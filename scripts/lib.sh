@@ -144,24 +144,51 @@ build_site() {
     step "building the server ($profile)"
     cargo build -p server "${cargo_flags[@]}"
     step "building the wasm bundle ($profile)"
-    cargo build -p frontend --lib --target wasm32-unknown-unknown "${wasm_flags[@]}"
+    # wasm-split needs the final link's relocations to cut the module at its
+    # lazy routes; passed to that link only, so no dependency is rebuilt.
+    cargo rustc -p frontend --lib --target wasm32-unknown-unknown "${wasm_flags[@]}" \
+        -- -C link-args=--emit-relocs
+    cargo build -p splitter --release
     local tmp="$dir/site.new"
     rm -rf "$tmp"; mkdir -p "$tmp/pkg"
-    wasm-bindgen --target web --no-typescript --out-dir "$tmp/pkg" --out-name hub \
-        "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$wasm_profile/frontend.wasm"
+    # Each page's code goes to its own file, loaded on the first visit to
+    # that page (see `pages` in app/src/lib.rs); the main module is what
+    # every page needs.
+    "$CARGO_TARGET_DIR/release/splitter" \
+        "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$wasm_profile/frontend.wasm" "$tmp/pkg"
+    # The page files use the main module's function table: keep its export.
+    wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$tmp/pkg" --out-name hub \
+        "$tmp/pkg/hub_split.wasm"
+    rm "$tmp/pkg/hub_split.wasm"
     if [ "$profile" = release ]; then
         ensure_npm
         step "optimizing the wasm (wasm-opt -Oz)"
-        "$ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-            -o "$tmp/pkg/hub_bg.opt.wasm" "$tmp/pkg/hub_bg.wasm"
-        mv "$tmp/pkg/hub_bg.opt.wasm" "$tmp/pkg/hub_bg.wasm"
+        local wasm
+        for wasm in "$tmp"/pkg/*.wasm; do
+            "$ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+                -o "$wasm.opt" "$wasm"
+            mv "$wasm.opt" "$wasm"
+        done
     fi
     cat "$ROOT"/style/*.css > "$tmp/pkg/hub.css"
     cp -r "$ROOT/public/." "$tmp/"
-    # Name the bundle's files after their content (hub.<hash>.js/.wasm/.css)
-    # and list the hashes in site/hash.txt, where the server finds them: a
-    # new build is a new address, so browsers may cache these for a year.
-    local kind file hash
+    # Name the bundle's files after their content (hub.<hash>.js/.wasm/.css,
+    # split_<page>.<hash>.wasm, chunk_<n>.<hash>.wasm) and list the main
+    # ones' hashes in site/hash.txt, where the server finds them: a new build
+    # is a new address, so browsers may cache these for a year. The loader
+    # (`__wasm_split.___.js`) and the manifest keep their names (Leptos looks
+    # them up by those) and are revalidated; the loader is rewritten to the
+    # hashed names.
+    local kind file hash stem link="$tmp/pkg/__wasm_split.______________________.js"
+    local manifest="$tmp/pkg/__wasm_split_manifest.json"
+    for file in "$tmp"/pkg/split_*.wasm "$tmp"/pkg/chunk_*.wasm; do
+        [ -e "$file" ] || continue
+        stem="$(basename "$file" .wasm)"
+        hash="$(sha256sum "$file" | cut -c1-16)"
+        mv "$file" "$tmp/pkg/$stem.$hash.wasm"
+        sed -i "s#\"\./$stem\.wasm\"#\"./$stem.$hash.wasm\"#" "$link"
+        sed -i "s#\"$stem\"#\"$stem.$hash\"#" "$manifest"
+    done
     : > "$tmp/hash.txt"
     for kind in js wasm css; do
         case "$kind" in
@@ -170,6 +197,7 @@ build_site() {
         hash="$(sha256sum "$tmp/pkg/$file" | cut -c1-16)"
         mv "$tmp/pkg/$file" "$tmp/pkg/hub.$hash.$kind"
         echo "$kind: $hash" >> "$tmp/hash.txt"
+        [ "$kind" = js ] && sed -i "s#from \"\./hub\.js\"#from \"./hub.$hash.js\"#" "$link"
     done
     # Pre-compressed copies (brotli, gzip) the server sends to clients that
     # accept them; brotli at its best setting for release builds.

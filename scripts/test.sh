@@ -50,7 +50,7 @@ cargo fetch --locked --quiet
 cargo deny --offline check bans licenses sources
 
 step "clippy (ssr)"
-cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+cargo clippy -p app -p server -p splitter --features app/ssr --all-targets -- -D warnings
 step "clippy (hydrate, wasm32)"
 cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 

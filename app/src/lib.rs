@@ -80,7 +80,7 @@ pub fn jobs() -> Vec<core::jobs::Job> {
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
@@ -137,6 +137,16 @@ fn stylesheet_href(options: &LeptosOptions) -> String {
     format!("/{pkg}/{name}.css")
 }
 
+/// Marks the document once the wasm has taken over the whole page (the
+/// browser entry calls it after hydration, lazy pages included), so tests
+/// and scripts can wait for interactivity.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(html) = document().document_element() {
+        let _ = html.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// Whether a click landed on a link (the phone menu folds after one).
 fn clicked_link(ev: &leptos::ev::MouseEvent) -> bool {
     #[cfg(feature = "hydrate")]
@@ -168,14 +178,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let auth = account::views::Auth::new();
     provide_context(auth);
-    // Marks the document once the wasm has taken over (effects only run in
-    // the browser), so tests and scripts can wait for interactivity.
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(html) = document().document_element() {
-            let _ = html.set_attribute("data-hydrated", "true");
-        }
-    });
     let menu_open = RwSignal::new(false);
     view! {
         <Title text="iEchor Hub"/>
@@ -237,35 +239,31 @@ pub fn App() -> impl IntoView {
                     <Route ssr=SSR path=StaticSegment("") view=home::views::HomePage/>
                     <Route ssr=SSR path=StaticSegment("signin") view=account::views::SignInPage/>
                     <Route ssr=SSR path=StaticSegment("signup") view=account::views::SignUpPage/>
-                    <Route ssr=SSR path=StaticSegment("settings") view=|| view! {
-                        <account::views::SettingsPage>
-                            <org::views::YourNamespaces/>
-                        </account::views::SettingsPage>
-                    }/>
-                    <Route ssr=SSR path=StaticSegment("new") view=repo::views::NewRepoPage/>
+                    <Route ssr=SSR path=StaticSegment("settings") view={Lazy::<pages::Settings>::new()}/>
+                    <Route ssr=SSR path=StaticSegment("new") view={Lazy::<pages::NewRepo>::new()}/>
                     <Route ssr=SSR path=StaticSegment("search") view=search::views::SearchPage/>
                     <Route ssr=SSR path=StaticSegment("program") view=program::views::ProgramInfoPage/>
-                    <Route ssr=SSR path=StaticSegment("review") view=program::views::ReviewQueuePage/>
+                    <Route ssr=SSR path=StaticSegment("review") view={Lazy::<pages::ReviewQueue>::new()}/>
                     <Route
                         ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("program"))
-                        view=program::views::OrgProgramPage
+                        view={Lazy::<pages::OrgProgram>::new()}
                     />
                     <Route
                         ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("audit"))
-                        view=program::views::AuditPage
+                        view={Lazy::<pages::Audit>::new()}
                     />
                     <Route
                         ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("insights"))
-                        view=analytics::views::InsightsPage
+                        view={Lazy::<pages::Insights>::new()}
                     />
                     <Route ssr=SSR path=(StaticSegment("u"), ParamSegment("ns")) view=org::views::NamespacePage/>
                     <Route
                         ssr=SSR
                         path=(StaticSegment("u"), ParamSegment("ns"), StaticSegment("settings"))
-                        view=org::views::OrgSettingsPage
+                        view={Lazy::<pages::OrgSettings>::new()}
                     />
                     <Route ssr=SSR path=(StaticSegment("r"), ParamSegment("ns"), ParamSegment("repo")) view=repo::views::RepoPage/>
                 </Routes>
@@ -274,6 +272,98 @@ pub fn App() -> impl IntoView {
                 "iEchor Hub · Sponsored Open Source program"
             </footer>
         </Router>
+    }
+}
+
+/// Every page is a lazy route: in the browser its code is a separate wasm
+/// file (cut out by `wasm-split` in scripts/lib.sh), fetched on the first
+/// visit to the page; the server lists the current page's files as preloads
+/// in the HTML it renders, so hydration does not wait for a second round trip.
+mod pages {
+    use leptos::prelude::*;
+    use leptos_router::{LazyRoute, lazy_route};
+
+    /// One lazy route per page: a unit type whose view renders the page.
+    macro_rules! page {
+        ($($name:ident => $view:expr;)*) => {$(
+            #[derive(Debug)]
+            pub struct $name;
+
+            #[lazy_route]
+            impl LazyRoute for $name {
+                fn data() -> Self {
+                    $name
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    #[cfg(feature = "ssr")]
+                    preload(&stringify!($name).to_lowercase());
+                    $view.into_any()
+                }
+            }
+        )*};
+    }
+
+    /// Asks the browser, in the response's `Link` header, to preload a lazy
+    /// page's files (the build lists them per split point in
+    /// `pkg/__wasm_split_manifest.json`) while the main module loads, so
+    /// hydration does not wait for another round trip. (Leptos' own preload
+    /// tags are collected before an in-order render reaches the page, so
+    /// they never appear here.) `page` is the route type's name, lowercased.
+    #[cfg(feature = "ssr")]
+    fn preload(page: &str) {
+        use std::{collections::HashMap, sync::OnceLock};
+        static MANIFEST: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+        let (Some(state), Some(res)) = (
+            use_context::<crate::core::state::AppState>(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) else {
+            return;
+        };
+        let options = &state.leptos_options;
+        let manifest = MANIFEST.get_or_init(|| {
+            let path = std::path::Path::new(&*options.site_root)
+                .join(&*options.site_pkg_dir)
+                .join("__wasm_split_manifest.json");
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default()
+        });
+        // Split points are named `__<snake_name>_view_<hash>`.
+        let files = manifest.iter().find_map(|(split, files)| {
+            let name = split
+                .strip_prefix("__")?
+                .rsplit_once('_')?
+                .0
+                .strip_suffix("_view")?;
+            (name.replace('_', "") == page).then_some(files)
+        });
+        let links = files.into_iter().flatten().map(|file| {
+            format!(
+                "</{}/{file}.wasm>; rel=preload; as=fetch; crossorigin=anonymous",
+                options.site_pkg_dir
+            )
+        });
+        if let Ok(value) = axum::http::HeaderValue::from_str(&links.collect::<Vec<_>>().join(", "))
+            && !value.is_empty()
+        {
+            res.append_header(axum::http::header::LINK, value);
+        }
+    }
+
+    page! {
+        Settings => view! {
+            <crate::account::views::SettingsPage>
+                <crate::org::views::YourNamespaces/>
+            </crate::account::views::SettingsPage>
+        };
+        NewRepo => view! { <crate::repo::views::NewRepoPage/> };
+        ReviewQueue => view! { <crate::program::views::ReviewQueuePage/> };
+        OrgProgram => view! { <crate::program::views::OrgProgramPage/> };
+        Audit => view! { <crate::program::views::AuditPage/> };
+        Insights => view! { <crate::analytics::views::InsightsPage/> };
+        OrgSettings => view! { <crate::org::views::OrgSettingsPage/> };
     }
 }
 

@@ -348,3 +348,36 @@ test("empty states explain and lead on: no results, no repositories", async ({ p
   await page.goto("/u/carol");
   await expect(page.getByTestId("no-repos")).toContainText("carol has no public repositories yet.");
 });
+
+test("a member page's code arrives with it: preloaded on a first visit, fetched on a client-side visit, cached for a year", async ({ page, request }) => {
+  const wasm: string[] = [];
+  page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname); });
+  await signIn(page, "alice");
+  // A public page needs only the main module.
+  wasm.length = 0;
+  await page.goto("/u/fluentorg");
+  await hydrated(page);
+  expect(wasm.filter((p) => !/^\/pkg\/hub\.[0-9a-f]{16}\.wasm$/.test(p)), "files besides the main module").toEqual([]);
+  // A first visit to a member page: the server's answer lists the page's
+  // files as preloads (a Link header), and the page hydrates once they are in.
+  const link = (await page.request.get("/u/fluentorg/audit")).headers()["link"] ?? "";
+  const preloads = [...link.matchAll(/<(\/pkg\/(?:split|chunk)_[^>]+\.[0-9a-f]{16}\.wasm)>; rel=preload; as=fetch; crossorigin=anonymous/g)].map((m) => m[1]);
+  expect(preloads.some((p) => p.includes("audit_view")), "the audit page's own file is preloaded").toBe(true);
+  wasm.length = 0;
+  await page.goto("/u/fluentorg/audit");
+  await hydrated(page);
+  expect(wasm.some((p) => p.includes("audit_view"))).toBe(true);
+  await page.getByTestId("audit-crumbs").getByRole("link", { name: "fluentorg" }).click();
+  await expect(page).toHaveURL(/\/u\/fluentorg$/);
+  // A client-side visit to another member page fetches its file then.
+  wasm.length = 0;
+  await page.locator('header a[href="/settings"]').click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Settings");
+  expect(wasm.some((p) => p.includes("settings_view")), "the settings page's file").toBe(true);
+  for (const file of preloads) {
+    const r = await request.get(file, { headers: { "Accept-Encoding": "br" } });
+    expect(r.status(), file).toBe(200);
+    expect(r.headers()["content-encoding"], file).toBe("br");
+    expect(r.headers()["cache-control"], file).toBe("public, max-age=31536000, immutable");
+  }
+});

@@ -127,15 +127,23 @@ fn bundle(state: &AppState) -> axum::routing::MethodRouter {
     ))
 }
 
-/// Whether a bundle path names a content-hashed file: `hub.<16 hex>.<ext>`.
+/// Whether a bundle path names a content-hashed file: `<stem>.<16 hex>.<ext>`
+/// where the stem is `hub` (script, main wasm, stylesheet) or a lazily loaded
+/// page's file (`split_…`, `chunk_…`, wasm only).
 fn is_hashed_bundle_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let mut parts = name.split('.');
-    matches!(
-        (parts.next(), parts.next(), parts.next(), parts.next()),
-        (Some("hub"), Some(hash), Some("js" | "wasm" | "css"), None)
-            if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-    )
+    let (Some(stem), Some(hash), Some(ext), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let known = match ext {
+        "js" | "css" => stem == "hub",
+        "wasm" => stem == "hub" || stem.starts_with("split_") || stem.starts_with("chunk_"),
+        _ => false,
+    };
+    known && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Server functions read their bodies themselves (axum's `DefaultBodyLimit`
@@ -326,6 +334,8 @@ mod tests {
             "/hub.0123456789abcdef.wasm",
             "/pkg/hub.fedcba9876543210.js",
             "hub.00000000aaaaaaaa.css",
+            "/pkg/split___Repo_View_1234.0123456789abcdef.wasm",
+            "/pkg/chunk_3.0123456789abcdef.wasm",
         ] {
             assert!(is_hashed_bundle_file(p), "{p}");
         }
@@ -338,6 +348,10 @@ mod tests {
             "/hub.0123456789abcdeg.js",
             "/app.0123456789abcdef.js",
             "/hub.0123456789abcdef.html",
+            "/pkg/chunk_3.wasm",
+            "/pkg/split_x.0123456789abcdef.js",
+            "/pkg/__wasm_split.______________________.js",
+            "/pkg/__wasm_split_manifest.json",
         ] {
             assert!(!is_hashed_bundle_file(p), "{p}");
         }
