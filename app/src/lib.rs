@@ -147,6 +147,14 @@ pub fn mark_hydrated() {
     }
 }
 
+/// The address of the lazy page the browser went to last (see `pages`):
+/// where to load afresh from the server when that page's code cannot be
+/// fetched (the router changes the address bar only once it has the code).
+#[cfg(feature = "hydrate")]
+pub fn lazy_page_destination() -> Option<String> {
+    pages::DESTINATION.with(|d| d.borrow().clone())
+}
+
 /// Whether a click landed on a link (the phone menu folds after one).
 fn clicked_link(ev: &leptos::ev::MouseEvent) -> bool {
     #[cfg(feature = "hydrate")]
@@ -292,6 +300,8 @@ mod pages {
             #[lazy_route]
             impl LazyRoute for $name {
                 fn data() -> Self {
+                    #[cfg(feature = "hydrate")]
+                    remember_destination();
                     $name
                 }
 
@@ -350,6 +360,31 @@ mod pages {
         {
             res.append_header(axum::http::header::LINK, value);
         }
+    }
+
+    #[cfg(feature = "hydrate")]
+    thread_local! {
+        /// Where the browser is going when it loads a lazy page's code.
+        pub(super) static DESTINATION: std::cell::RefCell<Option<String>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Notes the address of the lazy page being loaded (the router matched it
+    /// and asks for its data before it fetches the page's code), for
+    /// [`crate::lazy_page_destination`].
+    #[cfg(feature = "hydrate")]
+    fn remember_destination() {
+        let url = leptos_router::hooks::use_url().get_untracked();
+        let mut to = url.path().to_string();
+        let search = url.search().trim_start_matches('?');
+        if !search.is_empty() {
+            to = format!("{to}?{search}");
+        }
+        let hash = url.hash().trim_start_matches('#');
+        if !hash.is_empty() {
+            to = format!("{to}#{hash}");
+        }
+        DESTINATION.with(|d| *d.borrow_mut() = Some(to));
     }
 
     page! {

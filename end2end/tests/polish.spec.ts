@@ -381,3 +381,22 @@ test("a member page's code arrives with it: preloaded on a first visit, fetched 
     expect(r.headers()["cache-control"], file).toBe("public, max-age=31536000, immutable");
   }
 });
+
+test("when a page's code is gone (a new release replaced it), the page is loaded afresh from the server", async ({ page }) => {
+  await signIn(page, "alice");
+  await page.goto("/u/fluentorg");
+  await hydrated(page);
+  // The settings page's files now answer 404, as after a deploy.
+  await page.route(/\/pkg\/(split|chunk)_.*\.wasm$/, (route) => route.fulfill({ status: 404, body: "" }));
+  const reloaded = page.waitForEvent("load");
+  await page.locator('header a[href="/settings"]').click();
+  await reloaded;
+  await expect(page).toHaveURL(/\/settings$/);
+  // Rendered by the server: the page reads complete without its code.
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Settings");
+  // Its hydration fails the same way, and the page does not reload again.
+  let again = false;
+  page.on("load", () => { again = true; });
+  await page.waitForTimeout(1500);
+  expect(again, "a second reload").toBe(false);
+});
