@@ -283,10 +283,13 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Every page is a lazy route: in the browser its code is a separate wasm
-/// file (cut out by `wasm-split` in scripts/lib.sh), fetched on the first
-/// visit to the page; the server lists the current page's files as preloads
-/// in the HTML it renders, so hydration does not wait for a second round trip.
+/// The pages only members and reviewers use are lazy routes: in the browser
+/// each one's code is a separate wasm file (cut out by `splitter` in
+/// scripts/lib.sh), fetched on the first visit to the page; on a full load
+/// the server names the page's files in a `Link` preload header. Pages anyone
+/// may land on (home, search, program, sign-in, namespace, repository) stay
+/// in the main module: made lazy too, they would need many small shared
+/// files each (docs/BENCHMARKS.md, "Lazy member pages").
 mod pages {
     use leptos::prelude::*;
     use leptos_router::{LazyRoute, lazy_route};
