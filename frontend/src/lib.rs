@@ -36,13 +36,15 @@ fn load_afresh_once() {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let now = js_sys::Date::now();
+    // Whole milliseconds: parsing and printing floats would add kilobytes
+    // of formatting code to the bundle.
+    let now = js_sys::Date::now() as u64;
     let storage = window.session_storage().ok().flatten();
     let last = storage
         .as_ref()
         .and_then(|s| s.get_item(KEY).ok().flatten())
-        .and_then(|v| v.parse::<f64>().ok());
-    if last.is_some_and(|t| now - t < 30_000.0) {
+        .and_then(|v| v.parse::<u64>().ok());
+    if last.is_some_and(|t| now.saturating_sub(t) < 30_000) {
         return;
     }
     if let Some(s) = &storage {
