@@ -269,6 +269,9 @@ async fn bulk<R: Returned>(
         }
         // SQLite: prepared multi-row inserts of up to SQLITE_ROWS rows with
         // bound values (several times faster than expanding JSON in SQL).
+        // Pipelined: SQLite runs each statement on its connection's own
+        // thread, and the next chunk's statement is built and bound here
+        // meanwhile.
         WriteTx::Any(tx) => {
             let mut out = Vec::new();
             let full = SQLITE_ROWS.min(32_766 / n);
@@ -276,36 +279,82 @@ async fn bulk<R: Returned>(
             // in SQLite, quadratic in a 7,000-parameter insert (measured: 8k
             // instead of 190k rows/s).
             let one = format!("({})", vec!["?"; n].join(", "));
-            for chunk in values.chunks(full * n) {
+            let full_sql = format!(
+                "INSERT INTO {} ({names}) VALUES {} {}",
+                b.table,
+                vec![one.as_str(); full].join(", "),
+                b.tail
+            );
+            // A chunk's statement, built and bound.
+            let sql_for = |rows: usize| {
+                if rows == full {
+                    full_sql.clone()
+                } else {
+                    format!(
+                        "INSERT INTO {} ({names}) VALUES {} {}",
+                        b.table,
+                        vec![one.as_str(); rows].join(", "),
+                        b.tail
+                    )
+                }
+            };
+            let statement = |chunk| {
                 #[cfg(feature = "testing")]
                 let started = std::time::Instant::now();
-                let rows = chunk.len() / n;
-                let sql = format!(
-                    "INSERT INTO {} ({names}) VALUES {} {}",
+                let rows = <[Val<'_>]>::len(chunk) / n;
+                // Only full chunks repeat: cache only their statement.
+                let q = sqlite_insert::<R>(sql_for(rows), rows == full, chunk);
+                #[cfg(feature = "testing")]
+                timings::add(b.table, rows, started.elapsed(), Duration::ZERO);
+                q
+            };
+            let mut chunks = values.chunks(full * n);
+            let mut next = chunks.next().map(statement);
+            while let Some(q) = next.take() {
+                #[cfg(feature = "testing")]
+                let started = std::time::Instant::now();
+                let mut running = std::pin::pin!(q.fetch_all(&mut **tx));
+                // The first poll hands the statement to SQLite's thread.
+                let first = futures::poll!(running.as_mut());
+                #[cfg(feature = "testing")]
+                let sent = started.elapsed();
+                next = chunks.next().map(statement);
+                #[cfg(feature = "testing")]
+                let built = started.elapsed();
+                let rows = match first {
+                    std::task::Poll::Ready(r) => r?,
+                    std::task::Poll::Pending => running.await?,
+                };
+                #[cfg(feature = "testing")]
+                timings::add(
                     b.table,
-                    vec![one.as_str(); rows].join(", "),
-                    b.tail
+                    0,
+                    Duration::ZERO,
+                    started.elapsed() - (built - sent),
                 );
-                let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
-                    // Only full chunks repeat: cache only their statement.
-                    .persistent(rows == full);
-                for v in chunk {
-                    q = match *v {
-                        Val::I(i) => q.bind(i),
-                        Val::S(s) => q.bind(s),
-                        Val::B(b) => q.bind(b),
-                        Val::Null => q.bind(None::<&str>),
-                    };
-                }
-                #[cfg(feature = "testing")]
-                let encoded = started.elapsed();
-                out.extend(q.fetch_all(&mut **tx).await?);
-                #[cfg(feature = "testing")]
-                timings::add(b.table, rows, encoded, started.elapsed() - encoded);
+                out.extend(rows);
             }
             Ok(out)
         }
     }
+}
+
+/// One SQLite insert statement with a chunk's values bound.
+fn sqlite_insert<'q, R: Returned>(
+    sql: String,
+    persistent: bool,
+    chunk: &[Val<'q>],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, R, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql)).persistent(persistent);
+    for v in chunk {
+        q = match *v {
+            Val::I(i) => q.bind(i),
+            Val::S(s) => q.bind(s),
+            Val::B(b) => q.bind(b),
+            Val::Null => q.bind(None::<&str>),
+        };
+    }
+    q
 }
 
 /// A value in `COPY`'s text format: `\N` for NULL, and backslash, tab,
@@ -688,18 +737,24 @@ pub async fn ingest(db: &Db, geo: &Geo, events: &[PullEvent]) -> Result<Ingested
     }
     step("(derive)", derived.len(), &mut clock);
     // Events without a sender id (the registry's own) are all stored: no
-    // need to read back which were.
+    // need to read back which were. The rollups are counted meanwhile (the
+    // database works on its own thread or server), for every event: a
+    // retried batch's events already stored are the exception, recounted.
     let with_ids = derived.iter().any(|d| d.e.source_id.is_some());
-    let stored_sources: HashSet<(i64, i64, String)> = if with_ids {
-        bulk::<(i64, i64, Option<String>)>(&mut tx, &RAW, &raw)
-            .await?
-            .into_iter()
-            .filter_map(|(ns, at, id)| Some((ns, at, id?)))
-            .collect()
-    } else {
-        put(&mut tx, &RAW_PLAIN, &raw).await?;
-        HashSet::new()
+    let store_raw = async {
+        if with_ids {
+            Ok(bulk::<(i64, i64, Option<String>)>(&mut tx, &RAW, &raw)
+                .await?
+                .into_iter()
+                .filter_map(|(ns, at, id)| Some((ns, at, id?)))
+                .collect())
+        } else {
+            put(&mut tx, &RAW_PLAIN, &raw).await?;
+            Ok::<HashSet<(i64, i64, String)>, sqlx::Error>(HashSet::new())
+        }
     };
+    let (stored_sources, counted) = futures::join!(store_raw, Counting::count(&derived));
+    let stored_sources = stored_sources?;
     let stored: Vec<&Derived> = derived
         .iter()
         .filter(|d| {
@@ -716,7 +771,12 @@ pub async fn ingest(db: &Db, geo: &Geo, events: &[PullEvent]) -> Result<Ingested
         tx.commit().await?;
         return Ok(ingested);
     }
-    rollups(&mut tx, db.backend, &stored).await?;
+    let rollups = if stored.len() == derived.len() {
+        counted
+    } else {
+        Counting::count(stored).await
+    };
+    write_rollups(&mut tx, db.backend, &rollups).await?;
     clock = std::time::Instant::now();
     tx.commit().await?;
     step("(commit)", 1, &mut clock);
@@ -745,29 +805,43 @@ fn sorted_set<K: Ord>(m: &FxHashSet<K>) -> Vec<&K> {
     v
 }
 
-/// Adds stored events to the rollups, the pull counts and the tags' last pulls.
-async fn rollups(
-    tx: &mut WriteTx,
-    backend: Backend,
-    stored: &[&Derived<'_>],
-) -> Result<(), sqlx::Error> {
-    type Key<'a> = (i64, i64, Day, &'a str, &'a str, &'static str);
-    // Hash maps while counting; each table's rows are sorted by key before
-    // they are written, so concurrent batches take row locks in one order.
-    let mut cube: Agg<(Key, &str, &str, &str)> = Agg::default();
-    let mut daily: Agg<Key> = Agg::default();
-    let mut breakdowns: Agg<(i64, i64, Day, &str, &str, &str)> = Agg::default();
-    let mut uniques: FxHashSet<(i64, i64, Day, &str, &str, i64)> = FxHashSet::default();
-    let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut pulled: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+type Key<'a> = (i64, i64, Day, &'a str, &'a str, &'static str);
+
+/// A batch's rollups while its events are counted: hash maps per table.
+#[derive(Default)]
+struct Counting<'a> {
+    cube: Agg<(Key<'a>, &'a str, &'a str, &'a str)>,
+    daily: Agg<Key<'a>>,
+    breakdowns: Agg<(i64, i64, Day, &'a str, &'a str, &'a str)>,
+    uniques: FxHashSet<(i64, i64, Day, &'a str, &'a str, i64)>,
+    counts: BTreeMap<i64, i64>,
+    pulled: BTreeMap<(i64, &'a str), i64>,
     // The namespace-level rollups (see migration 0009).
-    let mut ns_keys: Agg<(i64, Day, &str, i64, &str)> = Agg::default();
-    let mut ns_days: Agg<(i64, Day, &str)> = Agg::default();
-    let mut ns_breakdowns: Agg<(i64, Day, &str, &str, &str)> = Agg::default();
-    let mut day_ips: FxHashSet<(i64, Day, i64)> = FxHashSet::default();
-    let mut ns_of: rustc_hash::FxHashMap<i64, i64> = Default::default();
-    let mut clock = std::time::Instant::now();
-    for d in stored {
+    ns_keys: Agg<(i64, Day, &'a str, i64, &'a str)>,
+    ns_days: Agg<(i64, Day, &'a str)>,
+    ns_breakdowns: Agg<(i64, Day, &'a str, &'a str, &'a str)>,
+    day_ips: FxHashSet<(i64, Day, i64)>,
+    ns_of: rustc_hash::FxHashMap<i64, i64>,
+}
+
+/// A batch's rollup rows, sorted by key, ready to write.
+struct Rollups<'a> {
+    cube: Vec<Val<'a>>,
+    daily: Vec<Val<'a>>,
+    breakdowns: Vec<Val<'a>>,
+    uniques: Vec<Val<'a>>,
+    ns_keys: Vec<Val<'a>>,
+    ns_week_keys: Vec<Val<'a>>,
+    ns_days: Vec<Val<'a>>,
+    ns_breakdowns: Vec<Val<'a>>,
+    day_ips: Vec<Val<'a>>,
+    counts: BTreeMap<i64, i64>,
+    pulled: BTreeMap<(i64, &'a str), i64>,
+    ns_of: rustc_hash::FxHashMap<i64, i64>,
+}
+
+impl<'a> Counting<'a> {
+    fn add(&mut self, d: &'a Derived<'a>) {
         let e = d.e;
         let tag = e.tag.as_deref().unwrap_or("");
         let action = e.action.as_str();
@@ -779,115 +853,182 @@ async fn rollups(
             e.digest.as_str(),
             action,
         );
-        *cube
+        *self
+            .cube
             .entry((key, d.country.as_str(), d.host.as_str(), d.tool))
             .or_default() += 1;
-        *daily.entry(key).or_default() += 1;
+        *self.daily.entry(key).or_default() += 1;
         let ns = e.namespace.0;
-        ns_of.insert(e.repository.0, ns);
-        *ns_keys
+        self.ns_of.insert(e.repository.0, ns);
+        *self
+            .ns_keys
             .entry((ns, d.day, "tag", e.repository.0, tag))
             .or_default() += 1;
-        *ns_keys
+        *self
+            .ns_keys
             .entry((ns, d.day, "digest", e.repository.0, e.digest.as_str()))
             .or_default() += 1;
-        *ns_days.entry((ns, d.day, action)).or_default() += 1;
+        *self.ns_days.entry((ns, d.day, action)).or_default() += 1;
         for (dim, value) in [
             ("country", d.country.as_str()),
             ("host", d.host.as_str()),
             ("tool", d.tool),
         ] {
-            *ns_breakdowns
+            *self
+                .ns_breakdowns
                 .entry((ns, d.day, dim, value, action))
                 .or_default() += 1;
-        }
-        for (dim, value) in [
-            ("country", d.country.as_str()),
-            ("host", d.host.as_str()),
-            ("tool", d.tool),
-        ] {
-            *breakdowns
-                .entry((e.namespace.0, e.repository.0, d.day, dim, value, action))
+            *self
+                .breakdowns
+                .entry((ns, e.repository.0, d.day, dim, value, action))
                 .or_default() += 1;
         }
         if let Some(h) = d.ip_hash {
-            day_ips.insert((e.repository.0, d.day, h));
-            uniques.insert((
-                e.namespace.0,
-                e.repository.0,
-                d.day,
-                tag,
-                e.digest.as_str(),
-                h,
-            ));
+            self.day_ips.insert((e.repository.0, d.day, h));
+            self.uniques
+                .insert((ns, e.repository.0, d.day, tag, e.digest.as_str(), h));
         }
         if e.action.is_pull() {
-            *counts.entry(e.repository.0).or_default() += 1;
+            *self.counts.entry(e.repository.0).or_default() += 1;
             if let Some(tag) = &e.tag {
-                let at = pulled.entry((e.repository.0, tag.as_str())).or_default();
+                let at = self
+                    .pulled
+                    .entry((e.repository.0, tag.as_str()))
+                    .or_default();
                 *at = (*at).max(e.at.0);
             }
         }
     }
-    step("(aggregate)", stored.len(), &mut clock);
-    use Val::{I, S};
-    let mut v = Vec::with_capacity(cube.len() * CUBE.cols.len());
-    for (((ns, repo, day, tag, digest, action), country, host, tool), n) in sorted(&cube) {
-        v.extend([
-            I(*ns),
-            I(*repo),
-            I(*day),
-            S(tag),
-            S(digest),
-            S(action),
-            S(country),
-            S(host),
-            S(tool),
-            I(*n),
-        ]);
+
+    /// Counts `events`, yielding to the runtime every 1,024 so that a bulk
+    /// write awaited beside it (see [`ingest`]) keeps its connection busy.
+    async fn count(events: impl IntoIterator<Item = &'a Derived<'a>>) -> Rollups<'a> {
+        let mut c = Counting::default();
+        for (i, d) in events.into_iter().enumerate() {
+            c.add(d);
+            if i % 1024 == 1023 {
+                tokio::task::yield_now().await;
+            }
+        }
+        c.rows()
     }
-    put(tx, &CUBE, &v).await?;
-    let v: Vec<Val> = sorted(&daily)
-        .into_iter()
-        .flat_map(|((ns, repo, day, tag, digest, action), n)| {
-            [
+
+    /// Each table's rows in key order (one lock order for concurrent batches).
+    fn rows(self) -> Rollups<'a> {
+        use Val::{I, S};
+        let mut cube = Vec::with_capacity(self.cube.len() * CUBE.cols.len());
+        for (((ns, repo, day, tag, digest, action), country, host, tool), n) in sorted(&self.cube) {
+            cube.extend([
                 I(*ns),
                 I(*repo),
                 I(*day),
                 S(tag),
                 S(digest),
                 S(action),
+                S(country),
+                S(host),
+                S(tool),
                 I(*n),
-            ]
-        })
-        .collect();
-    put(tx, &DAILY, &v).await?;
-    let v: Vec<Val> = sorted(&breakdowns)
-        .into_iter()
-        .flat_map(|((ns, repo, day, dim, value, action), n)| {
-            [
-                I(*ns),
-                I(*repo),
-                I(*day),
-                S(dim),
-                S(value),
-                S(action),
-                I(*n),
-            ]
-        })
-        .collect();
-    put(tx, &BREAKDOWNS, &v).await?;
-    let v: Vec<Val> = sorted_set(&uniques)
-        .into_iter()
-        .flat_map(|(ns, repo, day, tag, digest, h)| {
-            [I(*ns), I(*repo), I(*day), S(tag), S(digest), I(*h)]
-        })
-        .collect();
-    put(tx, &UNIQUES, &v).await?;
-    namespace_rollups(tx, &ns_keys, &ns_days, &ns_breakdowns, &day_ips, &ns_of).await?;
-    clock = std::time::Instant::now();
+            ]);
+        }
+        let daily = sorted(&self.daily)
+            .into_iter()
+            .flat_map(|(&(ns, repo, day, tag, digest, action), n)| {
+                [I(ns), I(repo), I(day), S(tag), S(digest), S(action), I(*n)]
+            })
+            .collect();
+        let breakdowns = sorted(&self.breakdowns)
+            .into_iter()
+            .flat_map(|(&(ns, repo, day, dim, value, action), n)| {
+                [I(ns), I(repo), I(day), S(dim), S(value), S(action), I(*n)]
+            })
+            .collect();
+        let uniques = sorted_set(&self.uniques)
+            .into_iter()
+            .flat_map(|&(ns, repo, day, tag, digest, h)| {
+                [I(ns), I(repo), I(day), S(tag), S(digest), I(h)]
+            })
+            .collect();
+        let ns_keys = sorted(&self.ns_keys)
+            .into_iter()
+            .flat_map(|(&(ns, day, kind, repo, key), n)| {
+                [I(ns), I(day), S(kind), I(repo), S(key), I(*n)]
+            })
+            .collect();
+        let mut weeks: BTreeMap<(i64, Day, &str, i64, &str), i64> = BTreeMap::new();
+        for (&(ns, day, kind, repo, key), n) in self.ns_keys.iter() {
+            *weeks
+                .entry((ns, Granularity::Week.start(day), kind, repo, key))
+                .or_default() += n;
+        }
+        let ns_week_keys = weeks
+            .into_iter()
+            .flat_map(|((ns, week, kind, repo, key), n)| {
+                [I(ns), I(week), S(kind), I(repo), S(key), I(n)]
+            })
+            .collect();
+        let ns_days = sorted(&self.ns_days)
+            .into_iter()
+            .flat_map(|(&(ns, day, action), n)| [I(ns), I(day), S(action), I(*n)])
+            .collect();
+        let ns_breakdowns = sorted(&self.ns_breakdowns)
+            .into_iter()
+            .flat_map(|(&(ns, day, dim, value, action), n)| {
+                [I(ns), I(day), S(dim), S(value), S(action), I(*n)]
+            })
+            .collect();
+        let day_ips = sorted_set(&self.day_ips)
+            .into_iter()
+            .flat_map(|&(repo, day, h)| [I(repo), I(day), I(h)])
+            .collect();
+        Rollups {
+            cube,
+            daily,
+            breakdowns,
+            uniques,
+            ns_keys,
+            ns_week_keys,
+            ns_days,
+            ns_breakdowns,
+            day_ips,
+            counts: self.counts,
+            pulled: self.pulled,
+            ns_of: self.ns_of,
+        }
+    }
+}
+
+/// Adds stored events to the rollups, the pull counts and the tags' last pulls.
+async fn write_rollups(
+    tx: &mut WriteTx,
+    backend: Backend,
+    r: &Rollups<'_>,
+) -> Result<(), sqlx::Error> {
+    put(tx, &CUBE, &r.cube).await?;
+    put(tx, &DAILY, &r.daily).await?;
+    put(tx, &BREAKDOWNS, &r.breakdowns).await?;
+    put(tx, &UNIQUES, &r.uniques).await?;
+    put(tx, &NS_KEYS, &r.ns_keys).await?;
+    put(tx, &NS_WEEK_KEYS, &r.ns_week_keys).await?;
+    put(tx, &NS_DAYS, &r.ns_days).await?;
+    put(tx, &NS_BREAKDOWNS, &r.ns_breakdowns).await?;
+    if !r.day_ips.is_empty() {
+        // Only the addresses first seen now (RETURNING) add to the counts.
+        let mut fresh: BTreeMap<(i64, Day, i64), i64> = BTreeMap::new();
+        for (repo, day) in bulk::<(i64, Day)>(tx, &DAY_IPS, &r.day_ips).await? {
+            let ns = r.ns_of.get(&repo).copied().unwrap_or_default();
+            *fresh.entry((ns, day, repo)).or_default() += 1;
+        }
+        let v: Vec<Val> = fresh
+            .iter()
+            .flat_map(|((ns, day, repo), n)| [Val::I(*ns), Val::I(*day), Val::I(*repo), Val::I(*n)])
+            .collect();
+        put(tx, &NS_ADDRESSES, &v).await?;
+    }
+    let mut clock = std::time::Instant::now();
     // The repository's lifetime pull count (GETs) and each tag's last pull:
     // one statement each per batch, whatever the number of repositories and tags.
+    let (counts, pulled) = (&r.counts, &r.pulled);
     if !counts.is_empty() {
         let rows: Vec<serde_json::Value> = counts
             .iter()
@@ -937,70 +1078,6 @@ async fn rollups(
             .map(drop))?;
     }
     step("(counters)", counts.len() + pulled.len(), &mut clock);
-    Ok(())
-}
-
-/// Adds a batch to the namespace-level rollups: keys per day and per week,
-/// day totals, breakdowns, and each repository's new distinct addresses.
-async fn namespace_rollups(
-    tx: &mut WriteTx,
-    keys: &Agg<(i64, Day, &str, i64, &str)>,
-    days: &Agg<(i64, Day, &str)>,
-    breakdowns: &Agg<(i64, Day, &str, &str, &str)>,
-    day_ips: &FxHashSet<(i64, Day, i64)>,
-    ns_of: &rustc_hash::FxHashMap<i64, i64>,
-) -> Result<(), sqlx::Error> {
-    use Val::{I, S};
-    let v: Vec<Val> = sorted(keys)
-        .into_iter()
-        .flat_map(|((ns, day, kind, repo, key), n)| {
-            [I(*ns), I(*day), S(kind), I(*repo), S(key), I(*n)]
-        })
-        .collect();
-    put(tx, &NS_KEYS, &v).await?;
-    let mut weeks: BTreeMap<(i64, Day, &str, i64, &str), i64> = BTreeMap::new();
-    for ((ns, day, kind, repo, key), n) in keys.iter() {
-        *weeks
-            .entry((*ns, Granularity::Week.start(*day), kind, *repo, key))
-            .or_default() += n;
-    }
-    let v: Vec<Val> = weeks
-        .iter()
-        .flat_map(|((ns, week, kind, repo, key), n)| {
-            [I(*ns), I(*week), S(kind), I(*repo), S(key), I(*n)]
-        })
-        .collect();
-    put(tx, &NS_WEEK_KEYS, &v).await?;
-    let v: Vec<Val> = sorted(days)
-        .into_iter()
-        .flat_map(|((ns, day, action), n)| [I(*ns), I(*day), S(action), I(*n)])
-        .collect();
-    put(tx, &NS_DAYS, &v).await?;
-    let v: Vec<Val> = sorted(breakdowns)
-        .into_iter()
-        .flat_map(|((ns, day, dim, value, action), n)| {
-            [I(*ns), I(*day), S(dim), S(value), S(action), I(*n)]
-        })
-        .collect();
-    put(tx, &NS_BREAKDOWNS, &v).await?;
-    if day_ips.is_empty() {
-        return Ok(());
-    }
-    let v: Vec<Val> = sorted_set(day_ips)
-        .into_iter()
-        .flat_map(|(repo, day, h)| [I(*repo), I(*day), I(*h)])
-        .collect();
-    // Only the addresses first seen now (RETURNING) add to the counts.
-    let mut fresh: BTreeMap<(i64, Day, i64), i64> = BTreeMap::new();
-    for (repo, day) in bulk::<(i64, Day)>(tx, &DAY_IPS, &v).await? {
-        let ns = ns_of.get(&repo).copied().unwrap_or_default();
-        *fresh.entry((ns, day, repo)).or_default() += 1;
-    }
-    let v: Vec<Val> = fresh
-        .iter()
-        .flat_map(|((ns, day, repo), n)| [I(*ns), I(*day), I(*repo), I(*n)])
-        .collect();
-    put(tx, &NS_ADDRESSES, &v).await?;
     Ok(())
 }
 
