@@ -30,7 +30,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-SHARED = {"domain", "error", "db", "core", "ui", "testing", "demo"}
+SHARED = {"domain", "error", "wire", "db", "core", "ui", "testing", "demo"}
 LAYERS = {"api", "store"}
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RAW_STRING = re.compile(r'b?r(#*)"')

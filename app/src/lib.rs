@@ -35,6 +35,7 @@ pub mod repo;
 pub mod scout;
 pub mod search;
 pub mod ui;
+pub mod wire;
 
 #[cfg(feature = "ssr")]
 pub mod db;

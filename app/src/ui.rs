@@ -217,6 +217,14 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n / unit` with one decimal, rounded half up: `decimal(12_345_678,
+/// 1_000_000)` is `12.3`. Integer arithmetic only, so the browser build
+/// carries no float formatting code for it.
+pub fn decimal(n: u64, unit: u64) -> String {
+    let tenths = (u128::from(n) * 10 + u128::from(unit) / 2) / u128::from(unit.max(1));
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
 /// One repository in a list (namespace page, search results): small logo,
 /// name, visibility, badge, description, counts.
 #[component]
@@ -509,6 +517,6 @@ pub fn url_error(path: &'static str) -> Memo<Option<AppError>> {
             .decode(raw.as_bytes())
             .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(raw.as_bytes()))
             .ok()?;
-        serde_json::from_slice::<AppError>(&bytes).ok()
+        crate::wire::from_json::<AppError>(&bytes).ok()
     })
 }

@@ -54,6 +54,8 @@ test("the theme toggle is remembered and the server paints the first frame in it
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  // The toggle answers clicks once the page is hydrated.
+  await hydrated(page);
   const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   expect(bg).toBe("rgb(14, 19, 27)");
   await page.getByTestId("theme-toggle").click();

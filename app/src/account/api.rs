@@ -261,14 +261,14 @@ fn set_cookie(v: Result<axum::http::HeaderValue, AppError>) -> Result<(), AppErr
 }
 
 /// Who is signed in (none when anonymous).
-#[server(endpoint = "whoami")]
+#[server(endpoint = "whoami", output = crate::wire::Json)]
 pub async fn whoami() -> Result<Option<SessionUser>, AppError> {
     let caller = crate::core::caller::current_caller().await?;
     Ok(session_user(&caller))
 }
 
 /// Creates an account and signs it in.
-#[server(endpoint = "sign_up")]
+#[server(endpoint = "sign_up", output = crate::wire::Json)]
 pub async fn sign_up(name: String, password: String) -> Result<SessionUser, AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
@@ -283,7 +283,7 @@ pub async fn sign_up(name: String, password: String) -> Result<SessionUser, AppE
 }
 
 /// Signs in with name and password; sets the session cookie.
-#[server(name = SignIn, endpoint = "sign_in")]
+#[server(name = SignIn, endpoint = "sign_in", output = crate::wire::Json)]
 pub async fn sign_in_fn(name: String, password: String) -> Result<SessionUser, AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
@@ -330,7 +330,7 @@ fn html_form_target() -> Option<String> {
 }
 
 /// Ends the current session.
-#[server(name = SignOut, endpoint = "sign_out")]
+#[server(name = SignOut, endpoint = "sign_out", output = crate::wire::Json)]
 pub async fn sign_out_fn() -> Result<(), AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
@@ -340,7 +340,7 @@ pub async fn sign_out_fn() -> Result<(), AppError> {
 }
 
 /// Changes the password and ends every other session.
-#[server(name = ChangePassword, endpoint = "change_password")]
+#[server(name = ChangePassword, endpoint = "change_password", output = crate::wire::Json)]
 pub async fn change_password_fn(
     current_password: String,
     new_password: String,
@@ -359,7 +359,7 @@ pub async fn change_password_fn(
 }
 
 /// Creates a personal access token; the secret is in the answer only.
-#[server(name = CreateToken, endpoint = "create_token")]
+#[server(name = CreateToken, endpoint = "create_token", output = crate::wire::Json)]
 pub async fn create_token_fn(
     name: String,
     scope: String,
@@ -373,7 +373,7 @@ pub async fn create_token_fn(
 }
 
 /// The caller's tokens, newest first.
-#[server(name = ListTokens, endpoint = "list_tokens")]
+#[server(name = ListTokens, endpoint = "list_tokens", output = crate::wire::Json)]
 pub async fn list_tokens_fn() -> Result<Vec<TokenInfo>, AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
@@ -381,7 +381,7 @@ pub async fn list_tokens_fn() -> Result<Vec<TokenInfo>, AppError> {
 }
 
 /// Revokes one of the caller's tokens.
-#[server(name = RevokeToken, endpoint = "revoke_token")]
+#[server(name = RevokeToken, endpoint = "revoke_token", output = crate::wire::Json)]
 pub async fn revoke_token_fn(id: i64) -> Result<(), AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
@@ -389,13 +389,13 @@ pub async fn revoke_token_fn(id: i64) -> Result<(), AppError> {
 }
 
 /// The caller's unread count and latest notifications.
-#[server(name = GetInbox, endpoint = "notifications")]
+#[server(name = GetInbox, endpoint = "notifications", output = crate::wire::Json)]
 pub async fn inbox_fn() -> Result<Inbox, AppError> {
     with_caller!(|state, caller| inbox(&state, &caller).await)
 }
 
 /// Marks all the caller's notifications read.
-#[server(name = MarkNotificationsRead, endpoint = "mark_notifications_read")]
+#[server(name = MarkNotificationsRead, endpoint = "mark_notifications_read", output = crate::wire::Json)]
 pub async fn mark_notifications_read_fn() -> Result<(), AppError> {
     with_caller!(|state, caller| mark_inbox_read(&state, &caller).await)
 }

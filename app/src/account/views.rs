@@ -18,15 +18,15 @@ use leptos_router::hooks::use_navigate;
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub version: RwSignal<u32>,
-    pub user: Resource<Result<Option<SessionUser>, AppError>>,
-    pub inbox: Resource<Result<Inbox, AppError>>,
+    pub user: Resource<Result<Option<SessionUser>, AppError>, crate::wire::Ser>,
+    pub inbox: Resource<Result<Inbox, AppError>, crate::wire::Ser>,
 }
 
 impl Auth {
     pub fn new() -> Self {
         let version = RwSignal::new(0);
-        let user = Resource::new_blocking(move || version.get(), |_| super::api::whoami());
-        let inbox = Resource::new_blocking(move || version.get(), |_| super::api::inbox_fn());
+        let user = crate::wire::resource(move || version.get(), |_| super::api::whoami());
+        let inbox = crate::wire::resource(move || version.get(), |_| super::api::inbox_fn());
         Auth {
             version,
             user,
@@ -282,7 +282,7 @@ pub fn SettingsPage(children: ChildrenFn) -> impl IntoView {
 fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let list = Resource::new_blocking(
+    let list = crate::wire::resource(
         move || (create.version().get(), revoke.version().get()),
         |_| super::api::list_tokens_fn(),
     );

@@ -868,7 +868,7 @@ mod service {
 }
 
 /// The Insights dashboard's data for a span (`span` preset or `from`/`to`).
-#[server(name = GetInsights, endpoint = "insights")]
+#[server(name = GetInsights, endpoint = "insights", output = crate::wire::Json)]
 pub async fn insights_fn(
     namespace: String,
     repository: Option<String>,

@@ -80,7 +80,7 @@ pub fn InsightsPage() -> impl IntoView {
         })
     });
     // Only the span (and repository) reloads data; the rest is computed here.
-    let data = Resource::new_blocking(
+    let data = crate::wire::resource(
         move || {
             let s = sel.get();
             (ns(), s.repo, s.span, s.from, s.to)

@@ -18,7 +18,7 @@ pub enum Availability {
 }
 
 /// Anyone may ask whether a namespace name is free (names are public).
-#[server(endpoint = "name_available")]
+#[server(endpoint = "name_available", output = crate::wire::Json)]
 pub async fn name_available(name: String) -> Result<Availability, AppError> {
     let parsed = match crate::domain::NamespaceName::parse(&name) {
         Ok(p) => p,

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 /// Public numbers for the home page; anyone may read them.
-#[server(endpoint = "hub_stats")]
+#[server(endpoint = "hub_stats", output = crate::wire::Json)]
 pub async fn get_hub_stats() -> Result<HubStats, AppError> {
     let state = crate::core::state::AppState::current()?;
     let mut tx = state.db.begin().await?;
@@ -16,7 +16,7 @@ pub async fn get_hub_stats() -> Result<HubStats, AppError> {
 
 /// The signed-in home page's data; `None` for anonymous visitors (they get
 /// the public home page).
-#[server(name = GetMyHome, endpoint = "my_home")]
+#[server(name = GetMyHome, endpoint = "my_home", output = crate::wire::Json)]
 pub async fn my_home() -> Result<Option<MyHome>, AppError> {
     use crate::domain::ids::NamespaceId;
     let state = crate::core::state::AppState::current()?;

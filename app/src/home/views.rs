@@ -8,7 +8,7 @@ use leptos_meta::Title;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = crate::account::views::use_auth();
-    let mine = Resource::new_blocking(move || auth.version.get(), |_| my_home());
+    let mine = crate::wire::resource(move || auth.version.get(), |_| my_home());
     view! {
         <Title text="iEchor Hub — Sponsored Open Source"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -131,7 +131,7 @@ fn NamespaceRow(n: MyNamespace) -> impl IntoView {
 /// The public landing page.
 #[component]
 fn PublicHome() -> impl IntoView {
-    let stats = Resource::new_blocking(|| (), |_| get_hub_stats());
+    let stats = crate::wire::resource(|| (), |_| get_hub_stats());
     view! {
         <section class="hero">
             <h1>"Container images you can trust, from projects that stay open"</h1>

@@ -441,7 +441,7 @@ mod service {
 
 /// Uploads a logo. Multipart fields, in this order: `namespace`, `repository`
 /// (empty for the organization logo), `file`.
-#[server(input = MultipartFormData, endpoint = "upload_logo")]
+#[server(input = MultipartFormData, endpoint = "upload_logo", output = crate::wire::Json)]
 pub async fn upload_logo(data: MultipartData) -> Result<LogoInfo, AppError> {
     let state = crate::core::state::AppState::current()?;
     let caller = crate::core::caller::current_caller().await?;
@@ -487,7 +487,7 @@ pub async fn upload_logo(data: MultipartData) -> Result<LogoInfo, AppError> {
 }
 
 /// Clears a repository logo (or, with an empty `repository`, the organization logo).
-#[server(name = ClearLogo, endpoint = "clear_logo")]
+#[server(name = ClearLogo, endpoint = "clear_logo", output = crate::wire::Json)]
 pub async fn clear_logo_fn(namespace: String, repository: String) -> Result<LogoInfo, AppError> {
     with_caller!(|state, caller| {
         let target = authorize(&state, &caller, &namespace, Some(&repository)).await?;
@@ -496,7 +496,7 @@ pub async fn clear_logo_fn(namespace: String, repository: String) -> Result<Logo
 }
 
 /// The logo shown for a repository (or organization, with an empty `repository`).
-#[server(name = GetLogo, endpoint = "get_logo")]
+#[server(name = GetLogo, endpoint = "get_logo", output = crate::wire::Json)]
 pub async fn get_logo(namespace: String, repository: String) -> Result<LogoInfo, AppError> {
     with_caller!(|state, caller| logo_info(&state, &caller, &namespace, Some(&repository)).await)
 }

@@ -110,9 +110,9 @@ impl Refusal {
         match self {
             Refusal::Empty => "The file is empty. Choose a PNG or JPEG image.".into(),
             Refusal::TooManyBytes { bytes } => format!(
-                "This file is {} bytes ({:.1} MiB); the largest allowed is {} bytes (5 MiB).",
+                "This file is {} bytes ({} MiB); the largest allowed is {} bytes (5 MiB).",
                 thousands(*bytes),
-                *bytes as f64 / 1_048_576.0,
+                crate::ui::decimal(*bytes, 1_048_576),
                 thousands(MAX_BYTES)
             ),
             Refusal::UnsupportedType { detected: Some(kind) } => format!(

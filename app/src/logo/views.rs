@@ -208,7 +208,7 @@ pub fn LogoEditor(namespace: String, repository: String, info: LogoInfo) -> impl
 
 /// Parses the server's JSON error, or explains the status.
 pub fn server_error(status: u16, body: &str) -> AppError {
-    serde_json::from_str::<AppError>(body).unwrap_or_else(|_| {
+    crate::wire::from_json::<AppError>(body.as_bytes()).unwrap_or_else(|_| {
         AppError::new(
             crate::error::ErrorKind::Internal,
             format!("The server answered {status}. Please try again."),
@@ -344,7 +344,7 @@ mod client {
             let status = x.status().unwrap_or(0);
             let body = x.response_text().ok().flatten().unwrap_or_default();
             if status == 200 {
-                match serde_json::from_str::<LogoInfo>(&body) {
+                match crate::wire::from_json::<LogoInfo>(body.as_bytes()) {
                     Ok(info) => {
                         current.set(info);
                         step.set(Step::Closed);

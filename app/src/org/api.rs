@@ -356,49 +356,49 @@ mod service {
 }
 
 /// Creates an organization owned by the caller.
-#[server(name = CreateOrg, endpoint = "create_org")]
+#[server(name = CreateOrg, endpoint = "create_org", output = crate::wire::Json)]
 pub async fn create_org_fn(name: String) -> Result<OwnedNamespace, AppError> {
     with_caller!(|state, caller| create_org(&state, &caller, &name).await)
 }
 
 /// A namespace page's data.
-#[server(name = GetNamespace, endpoint = "get_namespace")]
+#[server(name = GetNamespace, endpoint = "get_namespace", output = crate::wire::Json)]
 pub async fn get_namespace_fn(name: String) -> Result<NamespaceInfo, AppError> {
     with_caller!(|state, caller| get_namespace(&state, &caller, &name).await)
 }
 
 /// Adds an owner to an organization (owners only).
-#[server(name = AddOwner, endpoint = "add_owner")]
+#[server(name = AddOwner, endpoint = "add_owner", output = crate::wire::Json)]
 pub async fn add_owner_fn(org: String, user: String) -> Result<(), AppError> {
     with_caller!(|state, caller| add_owner(&state, &caller, &org, &user).await)
 }
 
 /// An organization's teams (owners only).
-#[server(name = ListTeams, endpoint = "list_teams")]
+#[server(name = ListTeams, endpoint = "list_teams", output = crate::wire::Json)]
 pub async fn list_teams_fn(org: String) -> Result<Vec<TeamInfo>, AppError> {
     with_caller!(|state, caller| list_teams(&state, &caller, &org).await)
 }
 
 /// Creates a team (owners only).
-#[server(name = CreateTeam, endpoint = "create_team")]
+#[server(name = CreateTeam, endpoint = "create_team", output = crate::wire::Json)]
 pub async fn create_team_fn(org: String, team: String) -> Result<(), AppError> {
     with_caller!(|state, caller| create_team(&state, &caller, &org, &team).await.map(|_| ()))
 }
 
 /// Deletes a team with its memberships and grants (owners only).
-#[server(name = DeleteTeam, endpoint = "delete_team")]
+#[server(name = DeleteTeam, endpoint = "delete_team", output = crate::wire::Json)]
 pub async fn delete_team_fn(org: String, team: String) -> Result<(), AppError> {
     with_caller!(|state, caller| delete_team(&state, &caller, &org, &team).await)
 }
 
 /// Adds a user to a team (owners only).
-#[server(name = AddTeamMember, endpoint = "add_team_member")]
+#[server(name = AddTeamMember, endpoint = "add_team_member", output = crate::wire::Json)]
 pub async fn add_team_member_fn(org: String, team: String, user: String) -> Result<(), AppError> {
     with_caller!(|state, caller| add_team_member(&state, &caller, &org, &team, &user).await)
 }
 
 /// Removes a user from a team (owners only).
-#[server(name = RemoveTeamMember, endpoint = "remove_team_member")]
+#[server(name = RemoveTeamMember, endpoint = "remove_team_member", output = crate::wire::Json)]
 pub async fn remove_team_member_fn(
     org: String,
     team: String,
@@ -408,7 +408,7 @@ pub async fn remove_team_member_fn(
 }
 
 /// Sets a team's permission on a repository: read, write, admin or none.
-#[server(name = SetTeamGrant, endpoint = "set_team_grant")]
+#[server(name = SetTeamGrant, endpoint = "set_team_grant", output = crate::wire::Json)]
 pub async fn set_team_grant_fn(
     org: String,
     team: String,
@@ -421,7 +421,7 @@ pub async fn set_team_grant_fn(
 }
 
 /// Namespaces the caller owns.
-#[server(name = MyNamespaces, endpoint = "my_namespaces")]
+#[server(name = MyNamespaces, endpoint = "my_namespaces", output = crate::wire::Json)]
 pub async fn my_namespaces_fn() -> Result<Vec<OwnedNamespace>, AppError> {
     with_caller!(|state, caller| my_namespaces(&state, &caller).await)
 }

@@ -20,7 +20,7 @@ fn ns_param() -> Memo<String> {
 #[component]
 pub fn NamespacePage() -> impl IntoView {
     let ns = ns_param();
-    let info = Resource::new_blocking(
+    let info = crate::wire::resource(
         move || ns.get(),
         |n| async move { crate::ui::with_page_status(super::api::get_namespace_fn(n).await) },
     );
@@ -115,11 +115,11 @@ pub fn OrgSettingsPage() -> impl IntoView {
             set_grant.version().get(),
         )
     };
-    let info = Resource::new_blocking(
+    let info = crate::wire::resource(
         move || (ns.get(), versions()),
         |(n, _)| super::api::get_namespace_fn(n),
     );
-    let teams = Resource::new_blocking(
+    let teams = crate::wire::resource(
         move || (ns.get(), versions()),
         |(n, _)| super::api::list_teams_fn(n),
     );
@@ -271,7 +271,7 @@ fn TeamCard(
 #[component]
 fn OrgLogo(namespace: String) -> impl IntoView {
     let ns = namespace.clone();
-    let info = Resource::new_blocking(
+    let info = crate::wire::resource(
         move || ns.clone(),
         |n| crate::logo::api::get_logo(n, String::new()),
     );
@@ -290,7 +290,7 @@ fn OrgLogo(namespace: String) -> impl IntoView {
 #[component]
 pub fn YourNamespaces() -> impl IntoView {
     let create = ServerAction::<CreateOrg>::new();
-    let mine = Resource::new_blocking(
+    let mine = crate::wire::resource(
         move || create.version().get(),
         |_| super::api::my_namespaces_fn(),
     );

@@ -510,20 +510,20 @@ mod rest {
 pub use rest::routes;
 
 /// The program's configured day counts (activity, renewal window, grace).
-#[server(name = GetProgramRules, endpoint = "program_rules")]
+#[server(name = GetProgramRules, endpoint = "program_rules", output = crate::wire::Json)]
 pub async fn program_rules() -> Result<super::ProgramRules, AppError> {
     Ok(crate::core::state::AppState::current()?.settings.program)
 }
 
 /// The program page of a namespace.
-#[server(name = ProgramOverviewFn, endpoint = "program_overview")]
+#[server(name = ProgramOverviewFn, endpoint = "program_overview", output = crate::wire::Json)]
 pub async fn program_overview(namespace: String) -> Result<ProgramOverview, AppError> {
     with_caller!(|state, caller| overview(&state, &caller, &namespace).await)
 }
 
 /// Submits or resubmits the program application of an organization. Form
 /// fields are named `form[project_name]`, `form[license]`, … .
-#[server(name = SubmitApplication, endpoint = "submit_application")]
+#[server(name = SubmitApplication, endpoint = "submit_application", output = crate::wire::Json)]
 pub async fn submit_application_fn(
     namespace: String,
     form: ApplicationForm,
@@ -536,7 +536,7 @@ pub async fn submit_application_fn(
 }
 
 /// One-click renewal.
-#[server(name = Renew, endpoint = "renew_membership")]
+#[server(name = Renew, endpoint = "renew_membership", output = crate::wire::Json)]
 pub async fn renew_fn(namespace: String) -> Result<Application, AppError> {
     with_caller!(|state, caller| renew(&state, &caller, &namespace)
         .await
@@ -545,7 +545,7 @@ pub async fn renew_fn(namespace: String) -> Result<Application, AppError> {
 
 /// Staff: approve (reason optional, required to override the activity check),
 /// reject (reason required) or request changes (message required).
-#[server(name = DecideApplication, endpoint = "decide_application")]
+#[server(name = DecideApplication, endpoint = "decide_application", output = crate::wire::Json)]
 pub async fn decide_application(
     id: i64,
     decision: String,
@@ -564,13 +564,13 @@ pub async fn decide_application(
 }
 
 /// Staff: the review queue and the applications waiting for their applicants.
-#[server(name = GetReviewQueue, endpoint = "review_queue")]
+#[server(name = GetReviewQueue, endpoint = "review_queue", output = crate::wire::Json)]
 pub async fn review_queue() -> Result<ReviewQueue, AppError> {
     with_caller!(|state, caller| queue(&state, &caller).await)
 }
 
 /// Staff and owners: a namespace's audit log, newest first.
-#[server(name = AuditLog, endpoint = "audit_log")]
+#[server(name = AuditLog, endpoint = "audit_log", output = crate::wire::Json)]
 pub async fn audit_log_fn(namespace: String) -> Result<Vec<AuditEntry>, AppError> {
     with_caller!(|state, caller| audit_log(&state, &caller, &namespace).await)
 }

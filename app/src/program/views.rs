@@ -19,7 +19,7 @@ use leptos_router::hooks::use_params_map;
 pub fn ProgramInfoPage() -> impl IntoView {
     let auth = use_auth();
     // The operator's configured day counts; the defaults until they arrive.
-    let rules = Resource::new_blocking(|| (), |_| super::api::program_rules());
+    let rules = crate::wire::resource(|| (), |_| super::api::program_rules());
     let rules = move || rules.get().and_then(|r| r.ok()).unwrap_or_default();
     let reminders = move || {
         let window = rules().renewal_window_days;
@@ -132,7 +132,7 @@ pub fn OrgProgramPage() -> impl IntoView {
             + u32::from(submit.value().with(ok))
             + u32::from(renew.value().with(ok))
     });
-    let overview = Resource::new_blocking(
+    let overview = crate::wire::resource(
         move || (ns.get(), landed.get()),
         |(n, _)| super::api::program_overview(n),
     );
@@ -360,7 +360,7 @@ fn UrlHint(value: RwSignal<String>, field: &'static str) -> impl IntoView {
 pub fn ReviewQueuePage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<String>);
-    let queue = Resource::new_blocking(move || refresh.get(), |_| super::api::review_queue());
+    let queue = crate::wire::resource(move || refresh.get(), |_| super::api::review_queue());
     let auth = use_auth();
     let cards = move || {
         queue
@@ -509,11 +509,11 @@ fn ReviewCard(
 pub fn AuditPage() -> impl IntoView {
     let params = use_params_map();
     let ns = Memo::new(move |_| params.read().get("ns").unwrap_or_default());
-    let log = Resource::new_blocking(
+    let log = crate::wire::resource(
         move || ns.get(),
         |n| async move { crate::ui::with_page_status(super::api::audit_log_fn(n).await) },
     );
-    let info = Resource::new_blocking(move || ns.get(), crate::org::api::get_namespace_fn);
+    let info = crate::wire::resource(move || ns.get(), crate::org::api::get_namespace_fn);
     view! {
         {move || view! { <Title text=format!("{} · audit log — iEchor Hub", ns.get())/> }}
         <Transition fallback=|| ()>

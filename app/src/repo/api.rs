@@ -263,7 +263,7 @@ mod service {
 }
 
 /// Creates a repository.
-#[server(name = CreateRepository, endpoint = "create_repository")]
+#[server(name = CreateRepository, endpoint = "create_repository", output = crate::wire::Json)]
 pub async fn create_repository_fn(
     namespace: String,
     name: String,
@@ -284,13 +284,13 @@ pub async fn create_repository_fn(
 }
 
 /// A repository page's data.
-#[server(name = GetRepository, endpoint = "get_repository")]
+#[server(name = GetRepository, endpoint = "get_repository", output = crate::wire::Json)]
 pub async fn get_repository_fn(namespace: String, name: String) -> Result<RepoDetail, AppError> {
     with_caller!(|state, caller| get_repository(&state, &caller, &namespace, &name).await)
 }
 
 /// Replaces a repository's overview (Markdown).
-#[server(name = SetOverview, endpoint = "set_overview")]
+#[server(name = SetOverview, endpoint = "set_overview", output = crate::wire::Json)]
 pub async fn set_overview_fn(
     namespace: String,
     name: String,
@@ -300,7 +300,7 @@ pub async fn set_overview_fn(
 }
 
 /// Points a tag at a digest.
-#[server(name = PutTag, endpoint = "put_tag")]
+#[server(name = PutTag, endpoint = "put_tag", output = crate::wire::Json)]
 pub async fn put_tag_fn(
     namespace: String,
     name: String,

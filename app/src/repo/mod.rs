@@ -68,11 +68,12 @@ fn version_key(tag: &str) -> Option<Vec<u64>> {
 
 /// `12.3 MB`: sizes as registries show them (decimal units).
 pub fn human_size(bytes: i64) -> String {
-    let b = bytes.max(0) as f64;
+    use crate::ui::decimal;
+    let b = bytes.max(0) as u64;
     match b {
-        b if b >= 1e9 => format!("{:.1} GB", b / 1e9),
-        b if b >= 1e6 => format!("{:.1} MB", b / 1e6),
-        b if b >= 1e3 => format!("{:.1} kB", b / 1e3),
+        1_000_000_000.. => format!("{} GB", decimal(b, 1_000_000_000)),
+        1_000_000.. => format!("{} MB", decimal(b, 1_000_000)),
+        1_000.. => format!("{} kB", decimal(b, 1_000)),
         b => format!("{b} B"),
     }
 }
@@ -200,6 +201,11 @@ mod tests {
         assert_eq!(default_tag(&names).map(|t| t.name.as_str()), Some("edge"));
         assert_eq!(human_size(12_345_678), "12.3 MB");
         assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1_000), "1.0 kB");
+        assert_eq!(human_size(1_049), "1.0 kB");
+        assert_eq!(human_size(1_050), "1.1 kB");
+        assert_eq!(human_size(999_999_999_999), "1000.0 GB");
+        assert_eq!(human_size(-5), "0 B");
     }
 
     #[test]

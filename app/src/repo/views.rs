@@ -31,7 +31,7 @@ pub fn RepoPage() -> impl IntoView {
             + u32::from(put_tag.value().with(|v| matches!(v, Some(Ok(_)))))
             + u32::from(set_overview.value().with(|v| matches!(v, Some(Ok(_)))))
     });
-    let detail = Resource::new_blocking(
+    let detail = crate::wire::resource(
         move || (key.get(), saved.get()),
         |((ns, repo), _)| async move {
             crate::ui::with_page_status(super::api::get_repository_fn(ns, repo).await)
@@ -170,7 +170,7 @@ pub fn NewRepoPage() -> impl IntoView {
     let query = use_query_map();
     let preselect = Memo::new(move |_| query.read().get("namespace").unwrap_or_default());
     let action = ServerAction::<CreateRepository>::new();
-    let namespaces = Resource::new_blocking(
+    let namespaces = crate::wire::resource(
         move || auth.version.get(),
         |_| crate::org::api::my_namespaces_fn(),
     );

@@ -130,7 +130,7 @@ mod service {
 }
 
 /// Enables or disables Scout image analysis on a repository.
-#[server(name = SetScout, endpoint = "set_scout")]
+#[server(name = SetScout, endpoint = "set_scout", output = crate::wire::Json)]
 pub async fn set_scout_fn(
     namespace: String,
     repository: String,
@@ -140,7 +140,7 @@ pub async fn set_scout_fn(
 }
 
 /// A namespace's Scout use (repository names the caller may read).
-#[server(name = GetScoutOverview, endpoint = "scout_overview")]
+#[server(name = GetScoutOverview, endpoint = "scout_overview", output = crate::wire::Json)]
 pub async fn scout_overview_fn(namespace: String) -> Result<ScoutOverview, AppError> {
     with_caller!(|state, caller| overview(&state, &caller, &namespace).await)
 }

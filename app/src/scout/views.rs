@@ -31,7 +31,7 @@ pub fn ScoutToggle(namespace: String, name: String, enabled: bool) -> impl IntoV
 /// "Image analysis (Scout): n of limit repositories enabled — names".
 #[component]
 pub fn ScoutSummary(namespace: String) -> impl IntoView {
-    let data = Resource::new_blocking(move || namespace.clone(), super::api::scout_overview_fn);
+    let data = crate::wire::resource(move || namespace.clone(), super::api::scout_overview_fn);
     view! {
         <Transition fallback=|| ()>
             {move || data.get().and_then(|r| r.ok()).map(|o| view! {

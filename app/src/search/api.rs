@@ -227,7 +227,7 @@ pub async fn search(
 }
 
 /// Searches public repositories; `open_source_only` keeps sponsored ones.
-#[server(name = Search, endpoint = "search")]
+#[server(name = Search, endpoint = "search", output = crate::wire::Json)]
 pub async fn search_fn(
     q: String,
     #[server(default)] open_source_only: bool,

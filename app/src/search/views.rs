@@ -42,7 +42,7 @@ pub fn SearchPage() -> impl IntoView {
             .unwrap_or(1);
         (text, filter, page)
     });
-    let results = Resource::new_blocking(
+    let results = crate::wire::resource(
         move || params.get(),
         |(q, f, p)| super::api::search_fn(q, f, p),
     );
