@@ -176,6 +176,7 @@ app::both_backends! {
             ("under_score", "snake_case names", false),
             ("hidden-logger", "a private logger", true),
             ("mixed", "Mixed CASE Description", false),
+            ("slashed", "see indexorg/speedy for the fast one", false),
         ];
         for (name, description, private) in repos {
             app::core::catalog::insert_repo(&mut tx, ns, name, description, private, common::T0).await.expect("repo");
@@ -195,6 +196,8 @@ app::both_backends! {
             "logger", "LOGGER", "bindings for", "x%y", "50%", "renamed", "faster", "it's", "\"quoted\"",
             "c++", "grü", "köln", "e_c", "_", "%", "ed", "indexorg", "dexo", "mixed case", "nothing-like-this",
             "\"", "'; DROP TABLE repositories; --", "a*b", "NEAR(x y)", "fluent",
+            // A '/' makes the ranking compare full names ("ns/name").
+            "indexorg/speedy", "g/s",
         ] {
             let needle = q.to_ascii_lowercase();
             let mut want: Vec<String> = all

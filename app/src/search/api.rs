@@ -107,15 +107,20 @@ pub async fn search(
             Some(format!("\"{}\"", exact.replace('"', "\"\""))),
         ),
         (true, true) => (
+            // The matching rows with what ranking reads (no second visit
+            // to `repositories`); the two parts are disjoint, so no
+            // deduplication either.
             "ids AS MATERIALIZED (
-                SELECT id FROM repositories
+                SELECT id, namespace_id, name, name_lc, description_lc, pull_count, is_private
+                FROM repositories
                 WHERE name_lc LIKE $1 ESCAPE '\\' OR description_lc LIKE $1 ESCAPE '\\'
-                UNION
-                SELECT r.id FROM namespaces n JOIN repositories r ON r.namespace_id = n.id
+                UNION ALL
+                SELECT r.id, r.namespace_id, r.name, r.name_lc, r.description_lc, r.pull_count, r.is_private
+                FROM namespaces n JOIN repositories r ON r.namespace_id = n.id
                 WHERE n.name_lc LIKE $1 ESCAPE '\\'
+                  AND NOT (r.name_lc LIKE $1 ESCAPE '\\' OR r.description_lc LIKE $1 ESCAPE '\\')
              ),",
-            "ids JOIN repositories r ON r.id = ids.id JOIN namespaces n ON n.id = r.namespace_id
-             WHERE r.is_private = FALSE"
+            "ids r JOIN namespaces n ON n.id = r.namespace_id WHERE r.is_private = FALSE"
                 .to_string(),
             None,
         ),
@@ -129,32 +134,49 @@ pub async fn search(
             None,
         ),
     };
+    // "ns/name" contains the words exactly when the name or the namespace
+    // does, unless the words have a '/' (names cannot): only then is the
+    // full name built per hit, for equality and "contains" across the '/'.
+    let (full_equals, full_contains) = if exact.contains('/') {
+        (
+            format!(" OR {full} = $5{equals}"),
+            format!("{full} LIKE $1 ESCAPE '\\'"),
+        )
+    } else {
+        (
+            String::new(),
+            format!("({name} LIKE $1 ESCAPE '\\' OR {namespace} LIKE $1 ESCAPE '\\')"),
+        )
+    };
+    // Only what ranking reads is kept per hit; the page's 20 rows are
+    // joined to their descriptions and logos at the end, and the total is
+    // counted from the kept hits, so the sort keeps only the page's rows
+    // (no window over every hit).
     let sql = format!(
         "WITH {ids}
          sponsors AS (SELECT namespace_id FROM memberships WHERE expires_at + $4 > $3),
          hits AS MATERIALIZED (
-            SELECT r.id, n.name AS namespace, r.name, r.description, r.pull_count,
-                   r.logo AS repo_logo, n.logo AS org_logo,
+            SELECT r.id, n.name AS namespace, r.name, r.pull_count,
                    CASE WHEN n.id IN (SELECT namespace_id FROM sponsors) THEN 1 ELSE 0 END AS sponsored,
-                   (CASE WHEN {name} = $5{equals} OR {full} = $5{equals} THEN 100
+                   (CASE WHEN {name} = $5{equals}{full_equals} THEN 100
                          WHEN {name} LIKE $2 ESCAPE '\\' THEN 60
-                         WHEN {full} LIKE $1 ESCAPE '\\' THEN 40
+                         WHEN {full_contains} THEN 40
                          ELSE 0 END)
                  + (CASE WHEN {namespace} LIKE $1 ESCAPE '\\' THEN 20 ELSE 0 END)
-                 + (CASE WHEN {description} LIKE $1 ESCAPE '\\' AND NOT ({full} LIKE $1 ESCAPE '\\') THEN 10 ELSE 0 END) AS score
+                 + (CASE WHEN NOT {full_contains} AND {description} LIKE $1 ESCAPE '\\' THEN 10 ELSE 0 END) AS score
             FROM {source}
               AND ($6 = 0 OR n.id IN (SELECT namespace_id FROM sponsors))
          ),
          page AS (
-            SELECT h.*, COUNT(*) OVER () AS total FROM hits h
+            SELECT h.* FROM hits h
             ORDER BY h.score DESC, h.sponsored DESC, h.pull_count DESC, h.namespace, h.name
             LIMIT $7 OFFSET $8
          )
-         SELECT p.namespace, p.name, p.description, p.pull_count, p.repo_logo, p.org_logo,
-                p.sponsored, p.total,
+         SELECT p.namespace, p.name, r.description, p.pull_count, r.logo AS repo_logo,
+                n.logo AS org_logo, p.sponsored, (SELECT COUNT(*) FROM hits) AS total,
                 (SELECT COUNT(*) FROM tags t WHERE t.repository_id = p.id) AS tag_count,
                 (SELECT MAX(t.pushed_at) FROM tags t WHERE t.repository_id = p.id) AS last_pushed_at
-         FROM page p
+         FROM page p JOIN repositories r ON r.id = p.id JOIN namespaces n ON n.id = r.namespace_id
          ORDER BY p.score DESC, p.sponsored DESC, p.pull_count DESC, p.namespace, p.name"
     );
     let mut tx = state.db.begin().await?;
