@@ -134,18 +134,32 @@ pub async fn search(
             None,
         ),
     };
-    // "ns/name" contains the words exactly when the name or the namespace
-    // does, unless the words have a '/' (names cannot): only then is the
-    // full name built per hit, for equality and "contains" across the '/'.
-    let (full_equals, full_contains) = if exact.contains('/') {
-        (
-            format!(" OR {full} = $5{equals}"),
-            format!("{full} LIKE $1 ESCAPE '\\'"),
+    // The score (see `super::relevance`). Without a '/' in the words
+    // (names cannot have one), "ns/name" contains them exactly when the
+    // name or the namespace does and can never equal them, so the score is
+    // one chain that tests each text at most once per hit (an exact or a
+    // prefix name contains the words too). With a '/', the full name is
+    // built per hit and the rule is spelled out as written.
+    let score = if exact.contains('/') {
+        let full_contains = format!("{full} LIKE $1 ESCAPE '\\'");
+        format!(
+            "(CASE WHEN {name} = $5{equals} OR {full} = $5{equals} THEN 100
+                   WHEN {name} LIKE $2 ESCAPE '\\' THEN 60
+                   WHEN {full_contains} THEN 40
+                   ELSE 0 END)
+           + (CASE WHEN {namespace} LIKE $1 ESCAPE '\\' THEN 20 ELSE 0 END)
+           + (CASE WHEN NOT {full_contains} AND {description} LIKE $1 ESCAPE '\\' THEN 10 ELSE 0 END)"
         )
     } else {
-        (
-            String::new(),
-            format!("({name} LIKE $1 ESCAPE '\\' OR {namespace} LIKE $1 ESCAPE '\\')"),
+        format!(
+            "CASE WHEN {name} LIKE $1 ESCAPE '\\' THEN
+                      (CASE WHEN {name} = $5{equals} THEN 100
+                            WHEN {name} LIKE $2 ESCAPE '\\' THEN 60
+                            ELSE 40 END)
+                    + (CASE WHEN {namespace} LIKE $1 ESCAPE '\\' THEN 20 ELSE 0 END)
+                  WHEN {namespace} LIKE $1 ESCAPE '\\' THEN 60
+                  WHEN {description} LIKE $1 ESCAPE '\\' THEN 10
+                  ELSE 0 END"
         )
     };
     // Only what ranking reads is kept per hit; the page's 20 rows are
@@ -158,12 +172,7 @@ pub async fn search(
          hits AS MATERIALIZED (
             SELECT r.id, n.name AS namespace, r.name, r.pull_count,
                    CASE WHEN n.id IN (SELECT namespace_id FROM sponsors) THEN 1 ELSE 0 END AS sponsored,
-                   (CASE WHEN {name} = $5{equals}{full_equals} THEN 100
-                         WHEN {name} LIKE $2 ESCAPE '\\' THEN 60
-                         WHEN {full_contains} THEN 40
-                         ELSE 0 END)
-                 + (CASE WHEN {namespace} LIKE $1 ESCAPE '\\' THEN 20 ELSE 0 END)
-                 + (CASE WHEN NOT {full_contains} AND {description} LIKE $1 ESCAPE '\\' THEN 10 ELSE 0 END) AS score
+                   {score} AS score
             FROM {source}
               AND ($6 = 0 OR n.id IN (SELECT namespace_id FROM sponsors))
          ),
