@@ -7,7 +7,10 @@
 //! code per result type is a few calls into JavaScript where `serde_json`'s
 //! parser was compiled into every type's deserializer (289 kB of the wasm's
 //! code before). The wire format does not change: the same JSON, the same
-//! `application/json`, so API clients and tests see no difference.
+//! `application/json`, so API clients and tests see no difference. One limit
+//! comes with `JSON.parse`: numbers are doubles, so an integer beyond 2^53
+//! would not read back; no result type carries one (times are milliseconds,
+//! sizes bytes, counts and ids far below it).
 //!
 //! * Server functions: `output = Json` (this module's, not `server_fn`'s).
 //! * Resources: [`resource`] (this module's codec, as Leptos' `Resource` takes one).
