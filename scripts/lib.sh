@@ -131,6 +131,33 @@ ensure_postgres() {
     exit 1
 }
 
+# The release wasm is built with nightly Rust, its standard library rebuilt
+# for size: panics abort at once (no unwinding or panic message code: in the
+# browser a panic is a trap either way), no file/line text in panic
+# locations, and `{:?}` formats nothing (nothing the browser shows uses
+# Debug). The main module: 352,754 -> 318,195 B brotli (docs/BENCHMARKS.md).
+# The flags replace .cargo/config.toml's, so `--cfg erase_components` is
+# repeated here. HUB_WASM_STABLE=1 builds it with stable Rust instead; a
+# failing nightly build falls back to stable with a warning.
+NIGHTLY_WASM_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
+
+build_release_wasm_nightly() {
+    if ! rustup toolchain list | grep -q '^nightly'; then
+        step "installing the nightly toolchain (the release wasm is built with it)"
+        rustup toolchain install nightly --profile minimal || return 1
+    fi
+    if ! rustup component list --toolchain nightly --installed | grep -qx 'rust-src'; then
+        rustup component add rust-src --toolchain nightly || return 1
+    fi
+    if ! rustup target list --toolchain nightly --installed | grep -qx wasm32-unknown-unknown; then
+        rustup target add wasm32-unknown-unknown --toolchain nightly || return 1
+    fi
+    RUSTFLAGS="$NIGHTLY_WASM_RUSTFLAGS" cargo +nightly rustc -p frontend --lib \
+        --target wasm32-unknown-unknown --profile wasm-release \
+        -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
+        -- -C link-args=--emit-relocs
+}
+
 # build_site debug|release: builds the server and the wasm bundle and puts the
 # site next to the server binary ($CARGO_TARGET_DIR/<profile>/site).
 build_site() {
@@ -146,8 +173,16 @@ build_site() {
     step "building the wasm bundle ($profile)"
     # wasm-split needs the final link's relocations to cut the module at its
     # lazy routes; passed to that link only, so no dependency is rebuilt.
-    cargo rustc -p frontend --lib --target wasm32-unknown-unknown "${wasm_flags[@]}" \
-        -- -C link-args=--emit-relocs
+    if [ "$profile" = release ] && [ "${HUB_WASM_STABLE:-}" != 1 ]; then
+        if ! build_release_wasm_nightly; then
+            printf '\033[33mwarning: the nightly wasm build failed; building with stable Rust (a larger bundle, see docs/BENCHMARKS.md)\033[0m\n' >&2
+            cargo rustc -p frontend --lib --target wasm32-unknown-unknown "${wasm_flags[@]}" \
+                -- -C link-args=--emit-relocs
+        fi
+    else
+        cargo rustc -p frontend --lib --target wasm32-unknown-unknown "${wasm_flags[@]}" \
+            -- -C link-args=--emit-relocs
+    fi
     cargo build -p splitter --release
     local tmp="$dir/site.new"
     rm -rf "$tmp"; mkdir -p "$tmp/pkg"

@@ -72,7 +72,8 @@ pub struct AppError {
     pub kind: ErrorKind,
     pub message: String,
     pub field: Option<String>,
-    /// Structured detail for clients, e.g. the failing eligibility checks.
+    /// Structured detail for clients, e.g. the failing eligibility checks
+    /// (sent by the server; always `None` when read in the browser).
     pub details: Option<serde_json::Value>,
 }
 
@@ -87,7 +88,12 @@ struct WireBody {
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    // Not read in the browser: no view shows them, and decoding any JSON
+    // value there took serde_json's `Value` into the wasm (about 5 kB
+    // brotli); the logo editor reads the one detail it uses with
+    // `JSON.parse`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     details: Option<serde_json::Value>,
 }
 

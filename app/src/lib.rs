@@ -246,8 +246,8 @@ pub fn App() -> impl IntoView {
             <main class="page" id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route ssr=SSR path=StaticSegment("") view=home::views::HomePage/>
-                    <Route ssr=SSR path=StaticSegment("signin") view=account::views::SignInPage/>
-                    <Route ssr=SSR path=StaticSegment("signup") view=account::views::SignUpPage/>
+                    <Route ssr=SSR path=StaticSegment("signin") view={Lazy::<pages::SignIn>::new()}/>
+                    <Route ssr=SSR path=StaticSegment("signup") view={Lazy::<pages::SignUp>::new()}/>
                     <Route ssr=SSR path=StaticSegment("settings") view={Lazy::<pages::Settings>::new()}/>
                     <Route ssr=SSR path=StaticSegment("new") view={Lazy::<pages::NewRepo>::new()}/>
                     <Route ssr=SSR path=StaticSegment("search") view=search::views::SearchPage/>
@@ -284,11 +284,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The pages only members and reviewers use are lazy routes: in the browser
-/// each one's code is a separate wasm file (cut out by `splitter` in
-/// scripts/lib.sh), fetched on the first visit to the page; on a full load
-/// the server names the page's files in a `Link` preload header. Pages anyone
-/// may land on (home, search, program, sign-in, namespace, repository) stay
+/// The pages only members and reviewers use, and the sign-in and sign-up
+/// forms (reached from another page, rarely landed on), are lazy routes: in
+/// the browser each one's code is a separate wasm file (cut out by
+/// `splitter` in scripts/lib.sh), fetched on the first visit to the page; on
+/// a full load the server names the page's files in a `Link` preload header.
+/// Pages people land on (home, search, program, namespace, repository) stay
 /// in the main module: made lazy too, they would need many small shared
 /// files each (docs/BENCHMARKS.md, "Lazy member pages").
 mod pages {
@@ -392,6 +393,8 @@ mod pages {
     }
 
     page! {
+        SignIn => view! { <crate::account::views::SignInPage/> };
+        SignUp => view! { <crate::account::views::SignUpPage/> };
         Settings => view! {
             <crate::account::views::SettingsPage>
                 <crate::org::views::YourNamespaces/>

@@ -224,6 +224,17 @@ mod client {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
 
+    /// The rule a refused upload broke (`{"error": {"details": {"rule": …}}}`),
+    /// read with the browser's `JSON.parse`: the browser build does not
+    /// decode errors' `details` (see `crate::error::AppError`).
+    fn refused_rule(body: &str) -> Option<String> {
+        let mut v = js_sys::JSON::parse(body).ok()?;
+        for key in ["error", "details", "rule"] {
+            v = js_sys::Reflect::get(&v, &key.into()).ok()?;
+        }
+        v.as_string()
+    }
+
     /// The file chosen, its preview URL, and the request in flight.
     pub struct Picked {
         file: web_sys::File,
@@ -357,13 +368,7 @@ mod client {
                 }
             } else {
                 let e = super::server_error(status, &body);
-                let code = e
-                    .details
-                    .as_ref()
-                    .and_then(|d| d.get("rule"))
-                    .and_then(|r| r.as_str())
-                    .unwrap_or("server")
-                    .to_string();
+                let code = refused_rule(&body).unwrap_or_else(|| "server".into());
                 step.set(Step::Refused {
                     code,
                     message: e.message,

@@ -97,14 +97,14 @@ fn check_view(c: &Check) -> impl IntoView + use<> {
     } else {
         ("✗", "check bad")
     };
-    let title = match c.id {
-        super::CheckId::PublicRepository => "Public repository",
-        super::CheckId::OsiLicense => "OSI-approved license",
-        super::CheckId::ActiveDevelopment => "Active development",
-        super::CheckId::Attestations => "Statements confirmed",
+    let (key, title) = match c.id {
+        super::CheckId::PublicRepository => ("PublicRepository", "Public repository"),
+        super::CheckId::OsiLicense => ("OsiLicense", "OSI-approved license"),
+        super::CheckId::ActiveDevelopment => ("ActiveDevelopment", "Active development"),
+        super::CheckId::Attestations => ("Attestations", "Statements confirmed"),
     };
     view! {
-        <li class=class data-check=format!("{:?}", c.id) data-passed=c.passed.to_string()>
+        <li class=class data-check=key data-passed=c.passed.to_string()>
             <span class="icon" aria-hidden="true">{icon}</span>
             <span><strong>{title}</strong>" — "{c.reason.clone()}</span>
         </li>
