@@ -7,12 +7,14 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    std::panic::set_hook(Box::new(|info| {
-        console_error_panic_hook::hook(info);
-        if info.to_string().contains(SPLIT_LOAD_FAILED) {
-            load_afresh_once();
-        }
-    }));
+    console_error_panic_hook::set_once();
+    // The split loader calls this when a page's file cannot be fetched
+    // (splitter/src/main.rs), before the wasm panics on it.
+    let failed = wasm_bindgen::closure::Closure::<dyn Fn()>::new(load_afresh_once);
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&window, &"__hubSplitLoadFailed".into(), failed.as_ref());
+    }
+    failed.forget();
     wasm_bindgen_futures::spawn_local(async {
         let body = leptos::prelude::document().body();
         let Some(body) = body else { return };
@@ -23,12 +25,9 @@ pub fn hydrate() {
     });
 }
 
-/// What wasm-split's loader panics with when a page's file cannot be fetched.
-const SPLIT_LOAD_FAILED: &str = "load callback should succeed";
-
 /// A page's code could not be fetched — most likely a new release replaced
-/// the files this page was built with — and a panic stops the wasm: load the
-/// page the browser was going to afresh from the server instead, unless that
+/// the files this page was built with — and the wasm is about to stop on it
+/// (a panic): load the page the browser was going to afresh from the server instead, unless that
 /// was just tried (a file that stays missing would otherwise reload forever;
 /// the server-rendered page and its plain HTML forms still work).
 fn load_afresh_once() {
