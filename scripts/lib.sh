@@ -55,12 +55,17 @@ ensure_deny() {
     fi
 }
 
-# cargo-fuzz (scripts/fuzz.sh) runs on the nightly toolchain.
-ensure_cargo_fuzz() {
+# The nightly toolchain: cargo-fuzz and the release wasm build use it.
+ensure_nightly() {
     if ! rustup toolchain list | grep -q '^nightly'; then
-        step "installing the nightly toolchain (cargo fuzz needs it)"
+        step "installing the nightly toolchain ($1 needs it)"
         rustup toolchain install nightly --profile minimal
     fi
+}
+
+# cargo-fuzz (scripts/fuzz.sh) runs on the nightly toolchain.
+ensure_cargo_fuzz() {
+    ensure_nightly "cargo fuzz"
     if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
         step "installing cargo-fuzz into $TOOLS_DIR (once; a few minutes)"
         cargo install cargo-fuzz --locked --root "$TOOLS_DIR"
@@ -142,10 +147,7 @@ ensure_postgres() {
 NIGHTLY_WASM_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 
 build_release_wasm_nightly() {
-    if ! rustup toolchain list | grep -q '^nightly'; then
-        step "installing the nightly toolchain (the release wasm is built with it)"
-        rustup toolchain install nightly --profile minimal || return 1
-    fi
+    ensure_nightly "the release wasm build" || return 1
     if ! rustup component list --toolchain nightly --installed | grep -qx 'rust-src'; then
         rustup component add rust-src --toolchain nightly || return 1
     fi

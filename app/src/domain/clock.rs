@@ -205,7 +205,7 @@ impl Timestamp {
 }
 
 /// The last year a [`Timestamp`] is shown in (and the first, negated).
-const MAX_YEAR: i64 = 9999;
+pub(crate) const MAX_YEAR: i64 = 9999;
 
 /// A [`Timestamp`] as a calendar date and a time of day, in UTC.
 struct Civil {
@@ -238,7 +238,7 @@ fn is_leap_year(y: i64) -> bool {
     y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         2 if is_leap_year(y) => 29,
         2 => 28,
@@ -248,7 +248,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a date (`m` 1–12, `d` 1–31).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -259,7 +259,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// The date (year, month 1–12, day 1–31) `z` days after 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

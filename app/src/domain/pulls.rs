@@ -4,6 +4,7 @@
 //! switching granularity in the browser needs no round trip and shows the
 //! numbers the API and the exports give.
 
+use super::clock::{MAX_YEAR, civil_from_days, days_from_civil, days_in_month};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -79,25 +80,22 @@ impl TryFrom<String> for Action {
 /// UTC days since 1970-01-01.
 pub type Day = i64;
 
-const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
-
 /// The UTC day of an instant (milliseconds since the epoch).
 pub fn day_of_millis(ms: i64) -> Day {
     ms.div_euclid(super::clock::DAY_MS)
 }
 
-fn date_of(day: Day) -> Option<time::Date> {
-    time::Date::from_julian_day(i32::try_from(day + UNIX_EPOCH_JULIAN_DAY).ok()?).ok()
-}
-
-fn day_from_date(d: time::Date) -> Day {
-    d.to_julian_day() as i64 - UNIX_EPOCH_JULIAN_DAY
+/// The calendar date (year, month 1–12, day) of a day, for the years
+/// -9999 to 9999 (the calendar arithmetic is `clock`'s).
+fn date_of(day: Day) -> Option<(i64, u32, u32)> {
+    let (y, m, d) = civil_from_days(day);
+    (-MAX_YEAR..=MAX_YEAR).contains(&y).then_some((y, m, d))
 }
 
 /// `2026-11-30`
 pub fn format_day(day: Day) -> String {
     date_of(day)
-        .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+        .map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"))
         .unwrap_or_default()
 }
 
@@ -114,10 +112,11 @@ pub fn parse_day(s: &str) -> Result<Day, String> {
     let y: i32 = y.parse().map_err(|_| bad())?;
     let m: u8 = m.parse().map_err(|_| bad())?;
     let d: u8 = d.parse().map_err(|_| bad())?;
-    let month = time::Month::try_from(m).map_err(|_| bad())?;
-    time::Date::from_calendar_date(y, month, d)
-        .map(day_from_date)
-        .map_err(|_| bad())
+    let (y, m, d) = (i64::from(y), u32::from(m), u32::from(d));
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return Err(bad());
+    }
+    Ok(days_from_civil(y, m, d))
 }
 
 /// How counts are bucketed over time.
@@ -161,8 +160,7 @@ impl Granularity {
             // 1970-01-01 was a Thursday: day 4 is Monday 1970-01-05.
             Granularity::Week => day - (day - 4).rem_euclid(7),
             Granularity::Month => date_of(day)
-                .and_then(|d| d.replace_day(1).ok())
-                .map(day_from_date)
+                .map(|(y, m, _)| days_from_civil(y, m, 1))
                 .unwrap_or(day),
         }
     }
@@ -173,15 +171,7 @@ impl Granularity {
             Granularity::Day => day,
             Granularity::Week => self.start(day) + 6,
             Granularity::Month => date_of(day)
-                .map(|d| {
-                    let (y, m) = (d.year(), d.month());
-                    let next = if m == time::Month::December {
-                        time::Date::from_calendar_date(y + 1, time::Month::January, 1)
-                    } else {
-                        time::Date::from_calendar_date(y, m.next(), 1)
-                    };
-                    next.map(|n| day_from_date(n) - 1).unwrap_or(day)
-                })
+                .map(|(y, m, _)| days_from_civil(y, m, days_in_month(y, m)))
                 .unwrap_or(day),
         }
     }
@@ -504,7 +494,10 @@ mod tests {
         for day in d("2020-01-01")..d("2030-01-01") {
             let s = Granularity::Week.start(day);
             assert!(s <= day && day - s < 7);
-            assert_eq!(date_of(s).unwrap().weekday(), time::Weekday::Monday);
+            let (y, m, dd) = date_of(s).unwrap();
+            let date =
+                time::Date::from_calendar_date(y as i32, (m as u8).try_into().unwrap(), dd as u8);
+            assert_eq!(date.unwrap().weekday(), time::Weekday::Monday);
         }
     }
 
